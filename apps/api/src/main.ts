@@ -1,0 +1,2 @@
+// The reference API app is built in its own change.
+export {};

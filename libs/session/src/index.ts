@@ -1,0 +1,20 @@
+export * from './errors';
+export { SessionKeys } from './keys';
+export { SessionCookies, type CookieResponse } from './session-cookies';
+export { SessionErrorFilter, SESSION_ERROR_STATUS } from './session-error.filter';
+export * from './session-events';
+export {
+  DEFAULT_FORBIDDEN_DATA_KEYS,
+  resolveSessionOptions,
+  type ResolvedSessionOptions,
+  type SessionCookieOptions,
+  type SessionModuleOptions,
+  type SessionRedisConfig,
+} from './session-options';
+export { extractToken, type SessionAuthSource, type SessionRequest } from './session-request';
+export { SESSION_OPTIONS, SESSION_REDIS } from './session.constants';
+export { CurrentSession, CurrentUser, Public, Roles, SkipCsrf } from './session.decorators';
+export { SessionGuard } from './session.guard';
+export { SessionModule, type SessionModuleAsyncOptions } from './session.module';
+export { SessionService } from './session.service';
+export type * from './session.types';

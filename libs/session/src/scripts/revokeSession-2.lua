@@ -1,0 +1,30 @@
+--[[
+  Deletes one session and appends session.revoked. Nothing happens (and no event is written) when
+  the session does not exist or belongs to another user than the one expected.
+
+  Input:
+    KEYS[1] session key
+    KEYS[2] event stream of the partition
+
+    ARGV[1] session id
+    ARGV[2] reason
+    ARGV[3] stream retention ms
+    ARGV[4] expected user id ('' for any)
+
+  Output:
+    {'ok', userId} or {'unknown'}
+]]
+--- @include "includes/nowMs"
+--- @include "includes/addEvent"
+
+local userId = redis.call('HGET', KEYS[1], 'uid')
+if not userId or (ARGV[4] ~= '' and ARGV[4] ~= userId) then
+  return {'unknown'}
+end
+redis.call('DEL', KEYS[1])
+addEvent(KEYS[2], tonumber(ARGV[3]), nowMs(), 'session.revoked', {
+  sessionId = ARGV[1],
+  userId = userId,
+  reason = ARGV[2]
+})
+return {'ok', userId}

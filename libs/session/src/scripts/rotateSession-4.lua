@@ -1,0 +1,58 @@
+--[[
+  Moves a session to a new id and secret (session fixation defence) and appends session.rotated.
+  The copy is written under the same hash tag, so no RENAME across slots is ever needed; the old
+  key is deleted in the same script, so the old token is rejected at once.
+
+  Input:
+    KEYS[1] current session key
+    KEYS[2] new session key
+    KEYS[3] revocation epochs of the partition
+    KEYS[4] event stream of the partition
+
+    ARGV[1] SHA-256 of the presented secret (hex)
+    ARGV[2] SHA-256 of the new secret (hex)
+    ARGV[3] new CSRF token
+    ARGV[4] current session id
+    ARGV[5] new session id
+    ARGV[6] stream retention ms
+
+  Output:
+    {'ok', userId, createdAt, lastAccessedAt, expiresAt, absoluteExpiresAt} or {reason}
+]]
+--- @include "includes/nowMs"
+--- @include "includes/addEvent"
+--- @include "includes/constantTimeEquals"
+--- @include "includes/readSession"
+--- @include "includes/sessionStatus"
+
+local session, flat = readSession(KEYS[1])
+if not session then
+  return {'unknown'}
+end
+if not constantTimeEquals(session['sh'], ARGV[1]) then
+  return {'bad_secret'}
+end
+local now = nowMs()
+local status = sessionStatus(session, now, KEYS[3])
+if status ~= 'ok' then
+  return {status}
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return {'exists'}
+end
+
+session['la'] = string.format('%.0f', now)
+redis.call('HSET', KEYS[2], unpack(flat))
+redis.call('HSET', KEYS[2], 'sh', ARGV[2], 'csrf', ARGV[3], 'la', session['la'])
+redis.call('PEXPIREAT', KEYS[2], string.format('%.0f', expiresAt(session)))
+redis.call('DEL', KEYS[1])
+
+addEvent(KEYS[4], tonumber(ARGV[6]), now, 'session.rotated', {
+  sessionId = ARGV[5],
+  previousSessionId = ARGV[4],
+  userId = session['uid'],
+  createdAt = tonumber(session['ca']),
+  expiresAt = expiresAt(session),
+  absoluteExpiresAt = tonumber(session['ax'])
+})
+return {'ok', session['uid'], session['ca'], session['la'], expiresAt(session), session['ax']}

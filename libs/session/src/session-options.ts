@@ -1,0 +1,235 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { SessionConfigError } from './errors';
+import type { Session } from './session.types';
+
+/** How the library reaches Redis: a URL, ioredis options, or a client the app already owns. */
+export type SessionRedisConfig =
+  { url: string; options?: RedisOptions } | { options: RedisOptions } | { client: Redis | Cluster };
+
+export interface SessionCookieOptions {
+  /** Cookie carrying the token. Default `session_id` (the seed's name). */
+  name?: string;
+  /** Send the cookie only over HTTPS. Default true. */
+  secure?: boolean;
+  /** Default `lax`. */
+  sameSite?: 'lax' | 'strict' | 'none';
+  /** Default `/`. */
+  path?: string;
+  domain?: string;
+}
+
+export interface SessionModuleOptions {
+  redis: SessionRedisConfig;
+  /** Prefix of every key and channel. Default `sess`. */
+  keyPrefix?: string;
+  /** Sliding idle expiry. Default 3600 s. */
+  idleTtlSeconds?: number;
+  /** Absolute maximum age, whatever the activity. Default 86400 s. */
+  absoluteTtlSeconds?: number;
+  /** A validation extends the idle expiry at most once per interval. Default min(60, idle/10). */
+  touchIntervalSeconds?: number;
+  /** Maximum size of a session's data (keys + JSON values, UTF-8 bytes). Default 4096. */
+  maxDataBytes?: number;
+  /** Keys never allowed in session data, at any depth, compared case-insensitively. */
+  forbiddenDataKeys?: string[];
+  /** Number of stream partitions; fixed for a deployment. Default 16. */
+  streamPartitions?: number;
+  /** How long events are kept in the streams; at least absoluteTtlSeconds (the default). */
+  streamRetentionSeconds?: number;
+  /** Bound on a Redis command when the library owns the client, so requests fail fast. Default 2000. */
+  commandTimeoutMs?: number;
+  cookie?: SessionCookieOptions;
+  /** Header carrying the token (the seed's). Default `x-session-id`. */
+  headerName?: string;
+  /** CSRF check for cookie-authenticated writes. Default enabled, header `x-csrf-token`. */
+  csrf?: { enabled?: boolean; headerName?: string };
+  /** Roles of a session, for `@Roles()`. Default: `session.data.roles` when it is a string array. */
+  resolveRoles?: (session: Session) => readonly string[];
+}
+
+/**
+ * Default forbidden keys, from the seed's "Don't store" column: passwords and card data. Matched
+ * after lower-casing and removing `-`, `_` and spaces, as a substring (so `newPassword` matches).
+ */
+export const DEFAULT_FORBIDDEN_DATA_KEYS: readonly string[] = [
+  'password',
+  'passwd',
+  'passphrase',
+  'creditcard',
+  'cardnumber',
+  'ccnumber',
+  'cvv',
+  'cvc',
+  'securitycode',
+];
+
+export interface ResolvedSessionOptions {
+  redis: SessionRedisConfig;
+  keyPrefix: string;
+  idleTtlMs: number;
+  absoluteTtlMs: number;
+  touchIntervalMs: number;
+  maxDataBytes: number;
+  forbiddenDataKeys: readonly string[];
+  streamPartitions: number;
+  streamRetentionMs: number;
+  commandTimeoutMs: number;
+  cookie: Required<Omit<SessionCookieOptions, 'domain'>> & { domain?: string };
+  headerName: string;
+  csrf: { enabled: boolean; headerName: string };
+  resolveRoles: (session: Session) => readonly string[];
+}
+
+const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/;
+const HEADER = /^[a-z0-9-]{1,64}$/;
+const COOKIE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const COOKIE_PATH = /^\/[\x21-\x3a\x3c-\x7e]{0,255}$/;
+
+function integer(option: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new SessionConfigError(
+      option,
+      `must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}
+
+function matching(option: string, value: unknown, pattern: RegExp): string {
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw new SessionConfigError(
+      option,
+      `must match ${String(pattern)} (got ${JSON.stringify(value)})`,
+    );
+  }
+  return value;
+}
+
+function validateConnection(redis: unknown): SessionRedisConfig {
+  if (typeof redis !== 'object' || redis === null) {
+    throw new SessionConfigError('redis', 'must be { url }, { options } or { client }');
+  }
+  const connection = redis as Record<string, unknown>;
+  if ('client' in connection) {
+    if (typeof connection.client !== 'object' || connection.client === null) {
+      throw new SessionConfigError('redis.client', 'must be an ioredis Redis or Cluster instance');
+    }
+  } else if ('url' in connection) {
+    if (typeof connection.url !== 'string' || !/^rediss?:\/\//.test(connection.url)) {
+      throw new SessionConfigError(
+        'redis.url',
+        `must be a redis:// or rediss:// URL (got ${JSON.stringify(connection.url)})`,
+      );
+    }
+  } else if (typeof connection.options !== 'object' || connection.options === null) {
+    throw new SessionConfigError('redis', 'must be { url }, { options } or { client }');
+  }
+  return redis as SessionRedisConfig;
+}
+
+function lowerCaseHeader(option: string, value: unknown, fallback: string): string {
+  if (value !== undefined && typeof value !== 'string') {
+    throw new SessionConfigError(option, `must be a header name (got ${JSON.stringify(value)})`);
+  }
+  return matching(option, (value ?? fallback).toLowerCase(), HEADER);
+}
+
+function boolean(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean')
+    throw new SessionConfigError(option, `must be true or false (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+function defaultRoles(session: Session): readonly string[] {
+  const roles = session.data.roles;
+  return Array.isArray(roles) && roles.every((r) => typeof r === 'string') ? roles : [];
+}
+
+/** Validates options at start-up; every error names the option that is wrong. */
+export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSessionOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new SessionConfigError('options', 'must be an object');
+  }
+  const idle = integer('idleTtlSeconds', options.idleTtlSeconds ?? 3600, 1, 31_536_000);
+  const absolute = integer(
+    'absoluteTtlSeconds',
+    options.absoluteTtlSeconds ?? 86_400,
+    1,
+    31_536_000,
+  );
+  if (absolute < idle) {
+    throw new SessionConfigError('absoluteTtlSeconds', `must be at least idleTtlSeconds (${idle})`);
+  }
+  const touch = integer(
+    'touchIntervalSeconds',
+    options.touchIntervalSeconds ?? Math.min(60, Math.floor(idle / 10)),
+    0,
+    idle - 1,
+  );
+  const retention = integer(
+    'streamRetentionSeconds',
+    options.streamRetentionSeconds ?? absolute,
+    absolute,
+    31_536_000 * 2,
+  );
+  const forbidden = options.forbiddenDataKeys ?? DEFAULT_FORBIDDEN_DATA_KEYS;
+  // A key that normalizes to '' would be a substring of every key and forbid all data.
+  if (
+    !Array.isArray(forbidden) ||
+    !forbidden.every((k) => typeof k === 'string' && normalizeDataKey(k).length > 0)
+  ) {
+    throw new SessionConfigError(
+      'forbiddenDataKeys',
+      'must be an array of strings with at least one letter or digit',
+    );
+  }
+  const cookie = options.cookie ?? {};
+  const sameSite = cookie.sameSite ?? 'lax';
+  if (!['lax', 'strict', 'none'].includes(sameSite)) {
+    throw new SessionConfigError(
+      'cookie.sameSite',
+      `must be lax, strict or none (got ${JSON.stringify(sameSite)})`,
+    );
+  }
+  const secure = boolean('cookie.secure', cookie.secure, true);
+  if (sameSite === 'none' && !secure) {
+    throw new SessionConfigError(
+      'cookie.secure',
+      'must be true when cookie.sameSite is none (browsers refuse the cookie otherwise)',
+    );
+  }
+  if (options.resolveRoles !== undefined && typeof options.resolveRoles !== 'function') {
+    throw new SessionConfigError('resolveRoles', 'must be a function');
+  }
+  return {
+    redis: validateConnection(options.redis),
+    keyPrefix: matching('keyPrefix', options.keyPrefix ?? 'sess', PREFIX),
+    idleTtlMs: idle * 1000,
+    absoluteTtlMs: absolute * 1000,
+    touchIntervalMs: touch * 1000,
+    maxDataBytes: integer('maxDataBytes', options.maxDataBytes ?? 4096, 16, 1_048_576),
+    forbiddenDataKeys: forbidden.map(normalizeDataKey),
+    streamPartitions: integer('streamPartitions', options.streamPartitions ?? 16, 1, 1024),
+    streamRetentionMs: retention * 1000,
+    commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs ?? 2000, 10, 60_000),
+    cookie: {
+      name: matching('cookie.name', cookie.name ?? 'session_id', COOKIE_NAME),
+      secure,
+      sameSite,
+      path: matching('cookie.path', cookie.path ?? '/', COOKIE_PATH),
+      domain: cookie.domain,
+    },
+    headerName: lowerCaseHeader('headerName', options.headerName, 'x-session-id'),
+    csrf: {
+      enabled: boolean('csrf.enabled', options.csrf?.enabled, true),
+      headerName: lowerCaseHeader('csrf.headerName', options.csrf?.headerName, 'x-csrf-token'),
+    },
+    resolveRoles: options.resolveRoles ?? defaultRoles,
+  };
+}
+
+/** `Credit_Card` and `credit-card` and `creditCard` all become `creditcard`. */
+export function normalizeDataKey(key: string): string {
+  return key.toLowerCase().replace(/[-_\s]/g, '');
+}

@@ -1,0 +1,68 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { Redis, type Cluster } from 'ioredis';
+import type { ResolvedSessionOptions } from './session-options';
+import { SESSION_OPTIONS } from './session.constants';
+
+const READY_WAIT_MS = 5000;
+
+/**
+ * Owns the Redis client when the library created it (from a URL or options) and leaves an app's
+ * own client alone. The request path gets a bounded wait: no offline queue, a command timeout, so
+ * an outage answers 503 quickly instead of hanging requests.
+ */
+@Injectable()
+export class SessionRedisLifecycle implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('SessionRedis');
+  readonly client: Redis | Cluster;
+  private readonly owned: boolean;
+
+  constructor(@Inject(SESSION_OPTIONS) options: ResolvedSessionOptions) {
+    const config = options.redis;
+    if ('client' in config) {
+      this.client = config.client;
+      this.owned = false;
+      return;
+    }
+    const clientOptions = {
+      ...('options' in config ? config.options : {}),
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      commandTimeout: options.commandTimeoutMs,
+      maxRetriesPerRequest: 1,
+      connectionName: 'session',
+    };
+    this.client = 'url' in config ? new Redis(config.url, clientOptions) : new Redis(clientOptions);
+    this.client.on('error', (error: Error) => this.logger.warn(`Redis: ${error.message}`));
+    this.owned = true;
+  }
+
+  /** Connects before the app serves; if Redis is down the app still starts and answers 503. */
+  async onModuleInit(): Promise<void> {
+    if (!this.owned || this.client.status !== 'wait') return;
+    const connected = this.client.connect().then(
+      () => true,
+      () => false,
+    );
+    const timedOut = new Promise<boolean>((resolve) =>
+      setTimeout(() => resolve(false), READY_WAIT_MS).unref(),
+    );
+    if (!(await Promise.race([connected, timedOut]))) {
+      this.logger.warn('Redis is not reachable yet; session requests answer 503 until it is');
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.owned) return;
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Cluster, Redis } from 'ioredis';
+
+/**
+ * Loads the Lua scripts in ./scripts (BullMQ style: `<name>-<numberOfKeys>.lua`, shared fragments
+ * in ./scripts/includes pulled in by `--- @include "includes/<name>"`) and registers each with
+ * ioredis `defineCommand`, which runs it by EVALSHA and falls back to EVAL after a script flush.
+ */
+const SCRIPTS_DIR = join(__dirname, 'scripts');
+const INCLUDE = /^--- @include "([\w/]+)"\s*$/gm;
+const FILE_NAME = /^(\w+)-(\d+)\.lua$/;
+
+export interface ScriptSource {
+  name: string;
+  numberOfKeys: number;
+  lua: string;
+}
+
+function expandIncludes(source: string, seen: Set<string>): string {
+  return source.replace(INCLUDE, (_, include: string) => {
+    if (seen.has(include)) return ''; // each fragment once per script
+    seen.add(include);
+    return expandIncludes(readFileSync(join(SCRIPTS_DIR, `${include}.lua`), 'utf8'), seen);
+  });
+}
+
+let cache: ScriptSource[] | undefined;
+
+export function loadScriptSources(): ScriptSource[] {
+  cache ??= readdirSync(SCRIPTS_DIR)
+    .map((file) => FILE_NAME.exec(file))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .map(([file, name, keys]) => ({
+      name,
+      numberOfKeys: Number(keys),
+      lua: expandIncludes(readFileSync(join(SCRIPTS_DIR, file), 'utf8'), new Set()),
+    }));
+  return cache;
+}
+
+/** Script replies: a status string first, then script-specific values. */
+export type ScriptReply = [string, ...(string | number)[]];
+type ScriptCommand = (...args: (string | number)[]) => Promise<ScriptReply>;
+
+export interface SessionScripts {
+  createSession: ScriptCommand;
+  validateSession: ScriptCommand;
+  updateSession: ScriptCommand;
+  rotateSession: ScriptCommand;
+  revokeSession: ScriptCommand;
+  revokeUserSessions: ScriptCommand;
+  revokeOtherSessions: ScriptCommand;
+}
+
+/** Registers the scripts on a client (idempotent) and returns them as typed commands. */
+export function defineSessionScripts(client: Redis | Cluster): SessionScripts {
+  const commands = client as unknown as Record<string, ScriptCommand | undefined>;
+  for (const script of loadScriptSources()) {
+    if (typeof commands[script.name] !== 'function') {
+      client.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+    }
+  }
+  const bound = (name: keyof SessionScripts): ScriptCommand => {
+    const command = commands[name];
+    if (!command) throw new Error(`Lua script ${name} is missing from ${SCRIPTS_DIR}`);
+    return command.bind(client);
+  };
+  return {
+    createSession: bound('createSession'),
+    validateSession: bound('validateSession'),
+    updateSession: bound('updateSession'),
+    rotateSession: bound('rotateSession'),
+    revokeSession: bound('revokeSession'),
+    revokeUserSessions: bound('revokeUserSessions'),
+    revokeOtherSessions: bound('revokeOtherSessions'),
+  };
+}

@@ -1,0 +1,72 @@
+import {
+  type DynamicModule,
+  type FactoryProvider,
+  type ModuleMetadata,
+  Module,
+  type Provider,
+} from '@nestjs/common';
+import { SessionCookies } from './session-cookies';
+import { type SessionModuleOptions, resolveSessionOptions } from './session-options';
+import { SessionRedisLifecycle } from './session-redis.provider';
+import { SESSION_OPTIONS, SESSION_RAW_OPTIONS, SESSION_REDIS } from './session.constants';
+import { SessionGuard } from './session.guard';
+import { SessionService } from './session.service';
+
+export interface SessionModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  useFactory: (...args: never[]) => SessionModuleOptions | Promise<SessionModuleOptions>;
+  inject?: FactoryProvider['inject'];
+}
+
+const sharedProviders: Provider[] = [
+  SessionRedisLifecycle,
+  {
+    provide: SESSION_REDIS,
+    useFactory: (lifecycle: SessionRedisLifecycle) => lifecycle.client,
+    inject: [SessionRedisLifecycle],
+  },
+  SessionService,
+  SessionGuard,
+  SessionCookies,
+];
+const exported = [SESSION_OPTIONS, SESSION_REDIS, SessionService, SessionGuard, SessionCookies];
+
+/**
+ * `SessionModule.forRoot({ redis: { url } })` once in the app module; global, so the service,
+ * guard and cookie helper are injectable everywhere. Options are validated at start-up.
+ */
+@Module({})
+export class SessionModule {
+  static forRoot(options: SessionModuleOptions): DynamicModule {
+    return {
+      module: SessionModule,
+      global: true,
+      providers: [
+        { provide: SESSION_OPTIONS, useValue: resolveSessionOptions(options) },
+        ...sharedProviders,
+      ],
+      exports: exported,
+    };
+  }
+
+  static forRootAsync(options: SessionModuleAsyncOptions): DynamicModule {
+    return {
+      module: SessionModule,
+      global: true,
+      imports: options.imports ?? [],
+      providers: [
+        {
+          provide: SESSION_RAW_OPTIONS,
+          useFactory: options.useFactory,
+          inject: options.inject ?? [],
+        },
+        {
+          provide: SESSION_OPTIONS,
+          useFactory: resolveSessionOptions,
+          inject: [SESSION_RAW_OPTIONS],
+        },
+        ...sharedProviders,
+      ],
+      exports: exported,
+    };
+  }
+}

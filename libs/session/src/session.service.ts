@@ -1,0 +1,238 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
+import {
+  InvalidSessionDataError,
+  InvalidSessionIdError,
+  InvalidTokenError,
+  InvalidUserIdError,
+  SessionDataTooLargeError,
+  SessionNotFoundError,
+} from './errors';
+import { encodeDataPatch, encodeInitialData, normalizeMeta } from './session-data';
+import type { ResolvedSessionOptions } from './session-options';
+import { SessionRepository } from './session.repository';
+import { SESSION_OPTIONS, SESSION_REDIS } from './session.constants';
+import type {
+  CreatedSession,
+  InvalidSessionReason,
+  RevocationReason,
+  RotatedSession,
+  Session,
+  SessionData,
+  SessionMeta,
+  ValidationResult,
+} from './session.types';
+import {
+  formatToken,
+  hashSecret,
+  newSecret,
+  newSessionId,
+  parseSessionId,
+  parseToken,
+} from './token';
+
+const MAX_USER_ID_BYTES = 256;
+// Control characters would make keys and logs ambiguous.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/**
+ * The session API apps use. Input is checked here (typed errors, before any Redis call); state
+ * changes are single Lua scripts in SessionRepository.
+ */
+@Injectable()
+export class SessionService {
+  private readonly repository: SessionRepository;
+
+  constructor(
+    @Inject(SESSION_REDIS) redis: Redis | Cluster,
+    @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
+  ) {
+    this.repository = new SessionRepository(redis, options);
+  }
+
+  /** Key naming of this deployment (for the worker and for tests). */
+  get keys() {
+    return this.repository.keys;
+  }
+
+  async create(
+    userId: string,
+    data: SessionData = {},
+    meta: SessionMeta = {},
+  ): Promise<CreatedSession> {
+    this.checkUserId(userId);
+    const initial = encodeInitialData(
+      data,
+      this.options.forbiddenDataKeys,
+      this.options.maxDataBytes,
+    );
+    const partition = this.repository.keys.partitionOf(userId);
+    const secret = newSecret();
+    const sessionId = newSessionId(partition);
+    const csrfToken = newSecret();
+    const result = await this.repository.create({
+      sessionId,
+      partition,
+      userId,
+      secretHash: hashSecret(secret),
+      csrfToken,
+      dataBytes: initial.bytes,
+      dataFields: initial.fields,
+      meta: normalizeMeta(meta),
+    });
+    // 'exists' would need a uuid v4 collision; failing loudly beats overwriting a session.
+    if (!result.ok) throw new Error(`Session id collision for ${sessionId}`);
+    const { createdAt, expiresAt, absoluteExpiresAt } = result.value;
+    return {
+      sessionId,
+      token: formatToken(sessionId, secret),
+      csrfToken,
+      createdAt,
+      expiresAt,
+      absoluteExpiresAt,
+    };
+  }
+
+  /** Validates a token and says why it was refused. At most one Redis round trip. */
+  async verify(token: unknown): Promise<ValidationResult> {
+    const parsed = parseToken(token, this.options.streamPartitions);
+    if (!parsed) return { valid: false, reason: 'malformed' };
+    const result = await this.repository.validate(
+      parsed.sessionId,
+      parsed.partition,
+      hashSecret(parsed.secret),
+    );
+    return result.ok
+      ? { valid: true, session: result.value }
+      : { valid: false, reason: result.reason as InvalidSessionReason };
+  }
+
+  /** The session for a token, or null when it is not (or no longer) valid. */
+  async validate(token: unknown): Promise<Session | null> {
+    const result = await this.verify(token);
+    return result.valid ? result.session : null;
+  }
+
+  /** Merges a patch into the session's data (null removes a key); returns the merged data. */
+  async update(sessionId: string, patch: SessionData): Promise<SessionData> {
+    const partition = this.checkSessionId(sessionId);
+    const encoded = encodeDataPatch(
+      patch,
+      this.options.forbiddenDataKeys,
+      this.options.maxDataBytes,
+    );
+    if (encoded.fields.length === 0)
+      throw new InvalidSessionDataError('A patch needs at least one key');
+    const result = await this.repository.update(sessionId, partition, encoded.fields);
+    if (result.ok) return result.value;
+    if (result.reason === 'too_large')
+      throw new SessionDataTooLargeError(result.detail ?? 0, this.options.maxDataBytes);
+    throw new SessionNotFoundError(`Session ${sessionId} is not live (${result.reason})`);
+  }
+
+  /** Issues a new id, secret and CSRF token for the same session; the old token dies at once. */
+  async rotate(token: string): Promise<RotatedSession> {
+    const parsed = parseToken(token, this.options.streamPartitions);
+    if (!parsed) throw new InvalidTokenError('Malformed session token');
+    const secret = newSecret();
+    const csrfToken = newSecret();
+    const sessionId = newSessionId(parsed.partition);
+    const result = await this.repository.rotate({
+      sessionId: parsed.sessionId,
+      newSessionId: sessionId,
+      partition: parsed.partition,
+      secretHash: hashSecret(parsed.secret),
+      newSecretHash: hashSecret(secret),
+      newCsrfToken: csrfToken,
+    });
+    if (!result.ok) throw new SessionNotFoundError(`Session cannot be rotated (${result.reason})`);
+    const { createdAt, expiresAt, absoluteExpiresAt } = result.value;
+    return {
+      sessionId,
+      previousSessionId: parsed.sessionId,
+      token: formatToken(sessionId, secret),
+      csrfToken,
+      createdAt,
+      expiresAt,
+      absoluteExpiresAt,
+    };
+  }
+
+  /**
+   * Revokes one session. With `userId`, only a session of that user is revoked (so a caller can
+   * never learn about or touch someone else's). Returns false when there was nothing to revoke.
+   */
+  async revoke(
+    sessionId: string,
+    reason: RevocationReason = 'revoked',
+    options: { userId?: string } = {},
+  ): Promise<boolean> {
+    const partition = this.checkSessionId(sessionId);
+    if (options.userId !== undefined) this.checkUserId(options.userId);
+    return (
+      (await this.repository.revoke(sessionId, partition, reason, options.userId ?? '')) !== null
+    );
+  }
+
+  /**
+   * Revokes every session of the user in O(1): once this returns, Redis rejects them all, even
+   * one created a moment ago on another instance. Returns how many indexed live sessions it ended.
+   */
+  async revokeAllForUser(userId: string): Promise<number> {
+    this.checkUserId(userId);
+    const count = await this.repository.countLiveIndexed(userId);
+    await this.repository.revokeUser(userId);
+    return count;
+  }
+
+  /** Revokes every session of the user except `keepSessionId` (which must be theirs and live). */
+  async revokeOthers(userId: string, keepSessionId: string): Promise<number> {
+    this.checkUserId(userId);
+    const partition = this.checkSessionId(keepSessionId);
+    const count = await this.repository.countLiveIndexed(userId, keepSessionId);
+    const result = await this.repository.revokeOthers(userId, keepSessionId, partition);
+    if (!result.ok)
+      throw new SessionNotFoundError(`Session ${keepSessionId} is not a live session of this user`);
+    return count;
+  }
+
+  /** The seed's name for `validate`. */
+  get(token: unknown): Promise<Session | null> {
+    return this.validate(token);
+  }
+
+  /** The seed's name for logging out: accepts a session id or a whole token. */
+  async destroy(sessionIdOrToken: string): Promise<boolean> {
+    const parsed = parseToken(sessionIdOrToken, this.options.streamPartitions);
+    if (parsed) {
+      const session = await this.validate(sessionIdOrToken);
+      return session ? this.revoke(session.sessionId, 'logout') : false;
+    }
+    return this.revoke(sessionIdOrToken, 'logout');
+  }
+
+  /** The seed's name for `revokeAllForUser`. */
+  destroyAllForUser(userId: string): Promise<number> {
+    return this.revokeAllForUser(userId);
+  }
+
+  private checkUserId(userId: unknown): asserts userId is string {
+    if (
+      typeof userId !== 'string' ||
+      userId.length === 0 ||
+      Buffer.byteLength(userId, 'utf8') > MAX_USER_ID_BYTES ||
+      CONTROL_CHARS.test(userId)
+    ) {
+      throw new InvalidUserIdError(
+        `A user id must be a non-empty string of at most ${MAX_USER_ID_BYTES} UTF-8 bytes without control characters`,
+      );
+    }
+  }
+
+  private checkSessionId(sessionId: unknown): number {
+    const partition = parseSessionId(sessionId, this.options.streamPartitions);
+    if (partition === null) throw new InvalidSessionIdError('Malformed session id');
+    return partition;
+  }
+}

@@ -1,0 +1,63 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { v4 as uuidv4 } from 'uuid';
+
+/**
+ * Token = `<sessionId>.<secret>`.
+ *
+ * - sessionId `<partition>-<uuid v4>` is the public handle: it appears in events, logs, URLs.
+ * - secret is 32 random bytes (256 bits), base64url. Redis stores only its SHA-256.
+ */
+const SESSION_ID =
+  /^(\d{1,4})-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const SECRET = /^[A-Za-z0-9_-]{43}$/;
+const MAX_TOKEN_LENGTH = 100;
+
+export interface ParsedToken {
+  sessionId: string;
+  partition: number;
+  secret: string;
+}
+
+export function newSessionId(partition: number): string {
+  return `${partition}-${uuidv4()}`;
+}
+
+export function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function formatToken(sessionId: string, secret: string): string {
+  return `${sessionId}.${secret}`;
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** The partition encoded in a session id, or null when the id is not ours. */
+export function parseSessionId(sessionId: unknown, partitions: number): number | null {
+  if (typeof sessionId !== 'string' || sessionId.length > 64) return null;
+  const match = SESSION_ID.exec(sessionId);
+  if (!match) return null;
+  const partition = Number(match[1]);
+  return partition < partitions && String(partition) === match[1] ? partition : null;
+}
+
+/** Parses without touching Redis; null for anything that is not a well-formed token. */
+export function parseToken(token: unknown, partitions: number): ParsedToken | null {
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return null;
+  const dot = token.indexOf('.');
+  if (dot < 0) return null;
+  const sessionId = token.slice(0, dot);
+  const secret = token.slice(dot + 1);
+  const partition = parseSessionId(sessionId, partitions);
+  if (partition === null || !SECRET.test(secret)) return null;
+  return { sessionId, partition, secret };
+}
+
+/** Constant-time string comparison (for CSRF tokens and other short secrets). */
+export function safeEqual(a: string, b: string): boolean {
+  const left = createHash('sha256').update(a).digest();
+  const right = createHash('sha256').update(b).digest();
+  return timingSafeEqual(left, right) && a.length === b.length;
+}

@@ -1,0 +1,87 @@
+import { Test, type TestingModule } from '@nestjs/testing';
+import type { Redis } from 'ioredis';
+import { SessionModule, SessionService, type SessionModuleOptions } from '@app/session';
+import {
+  deleteKeysWithPrefix,
+  newRedisClient,
+  testRedisUrl,
+  uniquePrefix,
+} from '../support/test-redis';
+
+export interface SessionFixture {
+  module: TestingModule;
+  service: SessionService;
+  /** A separate client for looking at what the library wrote. */
+  redis: Redis;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+/** A SessionModule on the test Redis with its own key prefix, plus an inspection client. */
+export async function createSessionFixture(
+  label: string,
+  options: Partial<Omit<SessionModuleOptions, 'redis'>> = {},
+): Promise<SessionFixture> {
+  const prefix = uniquePrefix(label);
+  const module = await Test.createTestingModule({
+    imports: [
+      SessionModule.forRoot({ redis: { url: testRedisUrl() }, keyPrefix: prefix, ...options }),
+    ],
+  }).compile();
+  await module.init();
+  const redis = newRedisClient();
+  return {
+    module,
+    service: module.get(SessionService),
+    redis,
+    prefix,
+    async close() {
+      await deleteKeysWithPrefix(redis, prefix);
+      await redis.quit();
+      await module.close();
+    },
+  };
+}
+
+export interface StreamEvent {
+  id: string;
+  pattern: string;
+  data: Record<string, unknown>;
+}
+
+/** Every event written to all partitions, in id order per partition. */
+export async function readAllEvents(fixture: SessionFixture): Promise<StreamEvent[]> {
+  const events: StreamEvent[] = [];
+  for (const stream of fixture.service.keys.allEventStreams()) {
+    for (const [id, fields] of await fixture.redis.xrange(stream, '-', '+')) {
+      const entry: Record<string, string> = {};
+      for (let i = 0; i < fields.length; i += 2) entry[fields[i]] = fields[i + 1];
+      events.push({
+        id,
+        pattern: entry.pattern,
+        data: JSON.parse(entry.data) as Record<string, unknown>,
+      });
+    }
+  }
+  return events;
+}
+
+/** Every key under the fixture's prefix. */
+export async function allKeys(fixture: SessionFixture): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await fixture.redis.scan(
+      cursor,
+      'MATCH',
+      `${fixture.prefix}:*`,
+      'COUNT',
+      500,
+    );
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys.sort();
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
