@@ -66,10 +66,12 @@ describe('Session expiry against real Redis (short TTLs)', () => {
   describe('throttled touch', () => {
     let fx: SessionFixture;
     beforeAll(async () => {
+      // The cache off: this is about what each validation does in Redis.
       fx = await createSessionFixture('touch', {
         idleTtlSeconds: 60,
         absoluteTtlSeconds: 120,
         touchIntervalSeconds: 1,
+        cache: { enabled: false },
       });
     });
     afterAll(() => fx.close());

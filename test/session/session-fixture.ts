@@ -1,12 +1,7 @@
 import { Test, type TestingModule } from '@nestjs/testing';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { SessionModule, SessionService, type SessionModuleOptions } from '@app/session';
-import {
-  deleteKeysWithPrefix,
-  newRedisClient,
-  testRedisUrl,
-  uniquePrefix,
-} from '../support/test-redis';
+import { deleteKeysWithPrefix, testRedisUrl, uniquePrefix } from '../support/test-redis';
 
 export interface SessionFixture {
   module: TestingModule;
@@ -20,16 +15,17 @@ export interface SessionFixture {
 /** A SessionModule on the test Redis with its own key prefix, plus an inspection client. */
 export async function createSessionFixture(
   label: string,
-  options: Partial<Omit<SessionModuleOptions, 'redis'>> = {},
+  {
+    redisUrl = testRedisUrl(),
+    ...options
+  }: Partial<Omit<SessionModuleOptions, 'redis'>> & { redisUrl?: string } = {},
 ): Promise<SessionFixture> {
-  const prefix = uniquePrefix(label);
+  const prefix = options.keyPrefix ?? uniquePrefix(label);
   const module = await Test.createTestingModule({
-    imports: [
-      SessionModule.forRoot({ redis: { url: testRedisUrl() }, keyPrefix: prefix, ...options }),
-    ],
+    imports: [SessionModule.forRoot({ redis: { url: redisUrl }, keyPrefix: prefix, ...options })],
   }).compile();
   await module.init();
-  const redis = newRedisClient();
+  const redis = new Redis(redisUrl);
   return {
     module,
     service: module.get(SessionService),

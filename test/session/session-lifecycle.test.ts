@@ -7,11 +7,15 @@ import {
   type SessionFixture,
 } from './session-fixture';
 
-describe('SessionService lifecycle against real Redis', () => {
+// The same behaviour with and without the local cache: only the speed may differ.
+describe.each([
+  ['with the local cache', true],
+  ['without the local cache', false],
+])('SessionService lifecycle against real Redis, %s', (_, cacheEnabled) => {
   let fx: SessionFixture;
 
   beforeAll(async () => {
-    fx = await createSessionFixture('lifecycle');
+    fx = await createSessionFixture('lifecycle', { cache: { enabled: cacheEnabled } });
   });
   afterAll(() => fx.close());
 

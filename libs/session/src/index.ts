@@ -1,4 +1,11 @@
 export * from './errors';
+export type { Invalidation, RevocationNotice } from './invalidation-message';
+export { SessionRepository } from './session.repository';
+export {
+  PROPAGATION_BUCKETS_MS,
+  type SessionStatsSnapshot,
+  type SubscriberState,
+} from './session-stats';
 export { SessionKeys } from './keys';
 export { SessionCookies, type CookieResponse } from './session-cookies';
 export { SessionErrorFilter, SESSION_ERROR_STATUS } from './session-error.filter';
@@ -7,6 +14,7 @@ export {
   DEFAULT_FORBIDDEN_DATA_KEYS,
   resolveSessionOptions,
   type ResolvedSessionOptions,
+  type SessionCacheConfig,
   type SessionCookieOptions,
   type SessionModuleOptions,
   type SessionRedisConfig,

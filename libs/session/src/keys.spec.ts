@@ -85,7 +85,7 @@ describe('SessionKeys key names', () => {
     expect(keys.revocationEpochs(3)).toBe('sess:{p3}:revoked-before');
     expect(keys.expiryIndex(3)).toBe('sess:{p3}:expiry');
     expect(keys.events(3)).toBe('sess:{p3}:events');
-    expect(keys.revocationChannel()).toBe('sess:revocations');
+    expect(keys.invalidationChannel()).toBe('sess:invalidations');
   });
 
   it('ends the user-sessions key with the user id, even one containing `:` or braces', () => {
@@ -117,7 +117,7 @@ describe('SessionKeys key names', () => {
         k.userSessions('u'),
         k.expiryIndex(1),
         ...k.allEventStreams(),
-        k.revocationChannel(),
+        k.invalidationChannel(),
       ];
       for (const name of names) {
         expect(seen.get(name)).toBeUndefined();
@@ -134,7 +134,7 @@ describe('SessionKeys key names', () => {
       keys.userSessions('0-a'),
       keys.expiryIndex(0),
       keys.events(0),
-      keys.revocationChannel(),
+      keys.invalidationChannel(),
     ];
     expect(new Set(names).size).toBe(names.length);
   });

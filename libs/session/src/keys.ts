@@ -55,8 +55,11 @@ export class SessionKeys {
     return Array.from({ length: this.partitions }, (_, p) => this.events(p));
   }
 
-  /** Pub/sub channel of revocation messages (classic pub/sub reaches every instance). */
-  revocationChannel(): string {
-    return `${this.prefix}:revocations`;
+  /**
+   * Pub/sub channel of cache invalidations. Classic (not sharded) pub/sub: in a cluster a message
+   * reaches every node, so one subscription per instance hears every partition.
+   */
+  invalidationChannel(): string {
+    return `${this.prefix}:invalidations`;
   }
 }

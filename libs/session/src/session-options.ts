@@ -45,6 +45,24 @@ export interface SessionModuleOptions {
   csrf?: { enabled?: boolean; headerName?: string };
   /** Roles of a session, for `@Roles()`. Default: `session.data.roles` when it is a string array. */
   resolveRoles?: (session: Session) => readonly string[];
+  /** The in-memory (L1) cache of validated sessions on this instance. */
+  cache?: SessionCacheConfig;
+  /** Health checks of the pub/sub connection that keeps the cache honest. */
+  invalidations?: { pingIntervalMs?: number; pingTimeoutMs?: number };
+}
+
+export interface SessionCacheConfig {
+  /** Default true. Off: every validation asks Redis; behaviour is otherwise identical. */
+  enabled?: boolean;
+  /** Default 10,000 sessions. */
+  maxEntries?: number;
+  /** Default 32 MiB (estimated). */
+  maxBytes?: number;
+  /**
+   * How long an entry is trusted after Redis last confirmed it, default 5000 ms. This bounds how
+   * long a revoked session can still be accepted here if an invalidation message is lost.
+   */
+  maxStalenessMs?: number;
 }
 
 /**
@@ -78,6 +96,8 @@ export interface ResolvedSessionOptions {
   headerName: string;
   csrf: { enabled: boolean; headerName: string };
   resolveRoles: (session: Session) => readonly string[];
+  cache: Required<SessionCacheConfig>;
+  invalidations: { pingIntervalMs: number; pingTimeoutMs: number };
 }
 
 const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -226,6 +246,36 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
       headerName: lowerCaseHeader('csrf.headerName', options.csrf?.headerName, 'x-csrf-token'),
     },
     resolveRoles: options.resolveRoles ?? defaultRoles,
+    cache: {
+      enabled: boolean('cache.enabled', options.cache?.enabled, true),
+      maxEntries: integer('cache.maxEntries', options.cache?.maxEntries ?? 10_000, 1, 10_000_000),
+      maxBytes: integer(
+        'cache.maxBytes',
+        options.cache?.maxBytes ?? 32 * 1024 * 1024,
+        1024,
+        2 ** 40,
+      ),
+      maxStalenessMs: integer(
+        'cache.maxStalenessMs',
+        options.cache?.maxStalenessMs ?? 5000,
+        1,
+        3_600_000,
+      ),
+    },
+    invalidations: {
+      pingIntervalMs: integer(
+        'invalidations.pingIntervalMs',
+        options.invalidations?.pingIntervalMs ?? 1000,
+        50,
+        600_000,
+      ),
+      pingTimeoutMs: integer(
+        'invalidations.pingTimeoutMs',
+        options.invalidations?.pingTimeoutMs ?? 1000,
+        10,
+        600_000,
+      ),
+    },
   };
 }
 

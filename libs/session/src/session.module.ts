@@ -5,8 +5,15 @@ import {
   Module,
   type Provider,
 } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
+import { LocalSessionCache } from './local-session-cache';
 import { SessionCookies } from './session-cookies';
-import { type SessionModuleOptions, resolveSessionOptions } from './session-options';
+import { SessionRepository } from './session.repository';
+import {
+  type ResolvedSessionOptions,
+  type SessionModuleOptions,
+  resolveSessionOptions,
+} from './session-options';
 import { SessionRedisLifecycle } from './session-redis.provider';
 import { SESSION_OPTIONS, SESSION_RAW_OPTIONS, SESSION_REDIS } from './session.constants';
 import { SessionGuard } from './session.guard';
@@ -24,11 +31,25 @@ const sharedProviders: Provider[] = [
     useFactory: (lifecycle: SessionRedisLifecycle) => lifecycle.client,
     inject: [SessionRedisLifecycle],
   },
+  {
+    provide: SessionRepository,
+    useFactory: (redis: Redis | Cluster, options: ResolvedSessionOptions) =>
+      new SessionRepository(redis, options),
+    inject: [SESSION_REDIS, SESSION_OPTIONS],
+  },
+  LocalSessionCache,
   SessionService,
   SessionGuard,
   SessionCookies,
 ];
-const exported = [SESSION_OPTIONS, SESSION_REDIS, SessionService, SessionGuard, SessionCookies];
+const exported = [
+  SESSION_OPTIONS,
+  SESSION_REDIS,
+  SessionRepository,
+  SessionService,
+  SessionGuard,
+  SessionCookies,
+];
 
 /**
  * `SessionModule.forRoot({ redis: { url } })` once in the app module; global, so the service,

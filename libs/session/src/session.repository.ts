@@ -46,6 +46,8 @@ function outcome<T>(reply: ScriptReply, value: (reply: ScriptReply) => T): Scrip
 export class SessionRepository {
   readonly keys: SessionKeys;
   private readonly scripts: SessionScripts;
+  /** Where the scripts publish cache invalidations. */
+  private readonly channel: string;
 
   constructor(
     readonly redis: Redis | Cluster,
@@ -53,6 +55,7 @@ export class SessionRepository {
   ) {
     this.keys = new SessionKeys(options.keyPrefix, options.streamPartitions);
     this.scripts = defineSessionScripts(redis);
+    this.channel = this.keys.invalidationChannel();
   }
 
   async create(record: NewSessionRecord): Promise<ScriptOutcome<SessionTimes>> {
@@ -84,11 +87,12 @@ export class SessionRepository {
     }));
   }
 
+  /** Validates (and, when due, touches) a session; also returns the Redis clock. */
   async validate(
     sessionId: string,
     partition: number,
     secretHash: string,
-  ): Promise<ScriptOutcome<Session>> {
+  ): Promise<ScriptOutcome<{ session: Session; redisNow: number }>> {
     const reply = await guardStoreCall(() =>
       this.scripts.validateSession(
         this.keys.session(sessionId, partition),
@@ -97,9 +101,15 @@ export class SessionRepository {
         this.options.touchIntervalMs,
       ),
     );
-    return outcome(reply, ([, , lastAccessedAt, expiresAt]) =>
-      recordToSession(sessionId, flatToRecord(reply, 4), Number(lastAccessedAt), Number(expiresAt)),
-    );
+    return outcome(reply, ([, redisNow, lastAccessedAt, expiresAt]) => ({
+      session: recordToSession(
+        sessionId,
+        flatToRecord(reply, 4),
+        Number(lastAccessedAt),
+        Number(expiresAt),
+      ),
+      redisNow: Number(redisNow),
+    }));
   }
 
   async update(
@@ -115,6 +125,7 @@ export class SessionRepository {
         sessionId,
         this.options.maxDataBytes,
         this.options.streamRetentionMs,
+        this.channel,
         ...fields,
       ),
     );
@@ -142,6 +153,7 @@ export class SessionRepository {
         args.sessionId,
         args.newSessionId,
         this.options.streamRetentionMs,
+        this.channel,
       ),
     );
     return outcome(
@@ -171,6 +183,7 @@ export class SessionRepository {
         reason,
         this.options.streamRetentionMs,
         expectedUserId,
+        this.channel,
       ),
     );
     return reply[0] === 'ok' ? String(reply[1]) : null;
@@ -185,6 +198,7 @@ export class SessionRepository {
         this.keys.events(partition),
         userId,
         this.options.streamRetentionMs,
+        this.channel,
       ),
     );
     return Number(reply[1]);
@@ -205,6 +219,7 @@ export class SessionRepository {
         userId,
         keepSessionId,
         this.options.streamRetentionMs,
+        this.channel,
       ),
     );
     return outcome(reply, ([, revokedBefore]) => Number(revokedBefore));

@@ -1,5 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Cluster, Redis } from 'ioredis';
+import { performance } from 'node:perf_hooks';
+import type { Observable } from 'rxjs';
+import type { RevocationNotice } from './invalidation-message';
+import { LocalSessionCache } from './local-session-cache';
+import type { SessionStatsSnapshot } from './session-stats';
 import {
   InvalidSessionDataError,
   InvalidSessionIdError,
@@ -11,7 +15,7 @@ import {
 import { encodeDataPatch, encodeInitialData, normalizeMeta } from './session-data';
 import type { ResolvedSessionOptions } from './session-options';
 import { SessionRepository } from './session.repository';
-import { SESSION_OPTIONS, SESSION_REDIS } from './session.constants';
+import { SESSION_OPTIONS } from './session.constants';
 import type {
   CreatedSession,
   InvalidSessionReason,
@@ -42,18 +46,42 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
  */
 @Injectable()
 export class SessionService {
-  private readonly repository: SessionRepository;
-
   constructor(
-    @Inject(SESSION_REDIS) redis: Redis | Cluster,
+    private readonly repository: SessionRepository,
+    private readonly local: LocalSessionCache,
     @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
-  ) {
-    this.repository = new SessionRepository(redis, options);
-  }
+  ) {}
 
   /** Key naming of this deployment (for the worker and for tests). */
   get keys() {
     return this.repository.keys;
+  }
+
+  /** Every revocation this instance hears of, from any instance (e.g. to close a WebSocket). */
+  get revocations$(): Observable<RevocationNotice> {
+    return this.local.revocations$;
+  }
+
+  /** Emits once when the given session is revoked anywhere, then completes. */
+  watch(
+    session: Pick<Session, 'sessionId' | 'userId' | 'createdAt'>,
+  ): Observable<RevocationNotice> {
+    return this.local.watch(session);
+  }
+
+  /** Cache and subscriber counters for metrics. */
+  stats(): SessionStatsSnapshot {
+    return this.local.snapshot();
+  }
+
+  /** Whether the invalidation subscriber is connected and subscribed (for health checks). */
+  get invalidationsConnected(): boolean {
+    return this.local.subscriberState === 'subscribed';
+  }
+
+  /** Drops the local caches of every instance. */
+  flushAllCaches(): Promise<void> {
+    return this.local.flushAll();
   }
 
   async create(
@@ -94,18 +122,23 @@ export class SessionService {
     };
   }
 
-  /** Validates a token and says why it was refused. At most one Redis round trip. */
+  /**
+   * Validates a token and says why it was refused: from the local cache when it holds a fresh
+   * entry (no round trip), else with one Redis round trip (none at all for a malformed token).
+   */
   async verify(token: unknown): Promise<ValidationResult> {
     const parsed = parseToken(token, this.options.streamPartitions);
     if (!parsed) return { valid: false, reason: 'malformed' };
-    const result = await this.repository.validate(
-      parsed.sessionId,
-      parsed.partition,
-      hashSecret(parsed.secret),
-    );
-    return result.ok
-      ? { valid: true, session: result.value }
-      : { valid: false, reason: result.reason as InvalidSessionReason };
+    const secretHash = hashSecret(parsed.secret);
+    const cached = this.local.lookup(parsed.sessionId, parsed.partition, secretHash);
+    if (cached) return { valid: true, session: cached };
+
+    const startedAt = performance.now();
+    const result = await this.repository.validate(parsed.sessionId, parsed.partition, secretHash);
+    if (!result.ok) return { valid: false, reason: result.reason as InvalidSessionReason };
+    this.local.observeClock(result.value.redisNow);
+    this.local.remember(result.value.session, secretHash, startedAt);
+    return { valid: true, session: result.value.session };
   }
 
   /** The session for a token, or null when it is not (or no longer) valid. */
@@ -125,6 +158,7 @@ export class SessionService {
     if (encoded.fields.length === 0)
       throw new InvalidSessionDataError('A patch needs at least one key');
     const result = await this.repository.update(sessionId, partition, encoded.fields);
+    this.local.forgetSession(sessionId);
     if (result.ok) return result.value;
     if (result.reason === 'too_large')
       throw new SessionDataTooLargeError(result.detail ?? 0, this.options.maxDataBytes);
@@ -146,6 +180,7 @@ export class SessionService {
       newSecretHash: hashSecret(secret),
       newCsrfToken: csrfToken,
     });
+    this.local.forgetSession(parsed.sessionId);
     if (!result.ok) throw new SessionNotFoundError(`Session cannot be rotated (${result.reason})`);
     const { createdAt, expiresAt, absoluteExpiresAt } = result.value;
     return {
@@ -170,9 +205,9 @@ export class SessionService {
   ): Promise<boolean> {
     const partition = this.checkSessionId(sessionId);
     if (options.userId !== undefined) this.checkUserId(options.userId);
-    return (
-      (await this.repository.revoke(sessionId, partition, reason, options.userId ?? '')) !== null
-    );
+    const owner = await this.repository.revoke(sessionId, partition, reason, options.userId ?? '');
+    if (owner !== null) this.local.forgetSession(sessionId);
+    return owner !== null;
   }
 
   /**
@@ -182,7 +217,7 @@ export class SessionService {
   async revokeAllForUser(userId: string): Promise<number> {
     this.checkUserId(userId);
     const count = await this.repository.countLiveIndexed(userId);
-    await this.repository.revokeUser(userId);
+    this.local.forgetUser(userId, await this.repository.revokeUser(userId));
     return count;
   }
 
@@ -194,6 +229,7 @@ export class SessionService {
     const result = await this.repository.revokeOthers(userId, keepSessionId, partition);
     if (!result.ok)
       throw new SessionNotFoundError(`Session ${keepSessionId} is not a live session of this user`);
+    this.local.forgetUser(userId, result.value, keepSessionId);
     return count;
   }
 

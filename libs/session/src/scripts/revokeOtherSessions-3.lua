@@ -10,6 +10,7 @@
     ARGV[1] user id
     ARGV[2] id of the session to keep
     ARGV[3] stream retention ms
+    ARGV[4] invalidation channel ('' for none)
 
   Output:
     {'ok', revokedBefore} or {reason} when the kept session is not a live session of the user
@@ -19,6 +20,7 @@
 --- @include "includes/readSession"
 --- @include "includes/sessionStatus"
 --- @include "includes/bumpEpoch"
+--- @include "includes/publishInvalidation"
 
 local keep = readSession(KEYS[2])
 if not keep or keep['uid'] ~= ARGV[1] then
@@ -37,4 +39,5 @@ addEvent(KEYS[3], tonumber(ARGV[3]), now, 'user.revoked', {
   revokedBefore = revokedBefore,
   exceptSessionId = ARGV[2]
 })
+publishInvalidation(ARGV[4], {k = 'user', uid = ARGV[1], rb = revokedBefore, x = ARGV[2], at = now})
 return {'ok', revokedBefore}

@@ -10,21 +10,25 @@
     ARGV[2] reason
     ARGV[3] stream retention ms
     ARGV[4] expected user id ('' for any)
+    ARGV[5] invalidation channel ('' for none)
 
   Output:
     {'ok', userId} or {'unknown'}
 ]]
 --- @include "includes/nowMs"
 --- @include "includes/addEvent"
+--- @include "includes/publishInvalidation"
 
 local userId = redis.call('HGET', KEYS[1], 'uid')
 if not userId or (ARGV[4] ~= '' and ARGV[4] ~= userId) then
   return {'unknown'}
 end
 redis.call('DEL', KEYS[1])
-addEvent(KEYS[2], tonumber(ARGV[3]), nowMs(), 'session.revoked', {
+local now = nowMs()
+addEvent(KEYS[2], tonumber(ARGV[3]), now, 'session.revoked', {
   sessionId = ARGV[1],
   userId = userId,
   reason = ARGV[2]
 })
+publishInvalidation(ARGV[5], {k = 'session', id = ARGV[1], uid = userId, r = ARGV[2], at = now})
 return {'ok', userId}

@@ -9,6 +9,7 @@
 
     ARGV[1] user id
     ARGV[2] stream retention ms
+    ARGV[3] invalidation channel ('' for none)
 
   Output:
     {'ok', revokedBefore}
@@ -16,6 +17,7 @@
 --- @include "includes/nowMs"
 --- @include "includes/addEvent"
 --- @include "includes/bumpEpoch"
+--- @include "includes/publishInvalidation"
 
 local now = nowMs()
 local revokedBefore = bumpEpoch(KEYS[1], ARGV[1], now)
@@ -23,4 +25,5 @@ addEvent(KEYS[2], tonumber(ARGV[2]), now, 'user.revoked', {
   userId = ARGV[1],
   revokedBefore = revokedBefore
 })
+publishInvalidation(ARGV[3], {k = 'user', uid = ARGV[1], rb = revokedBefore, at = now})
 return {'ok', revokedBefore}

@@ -15,12 +15,14 @@
     ARGV[4] current session id
     ARGV[5] new session id
     ARGV[6] stream retention ms
+    ARGV[7] invalidation channel ('' for none)
 
   Output:
     {'ok', userId, createdAt, lastAccessedAt, expiresAt, absoluteExpiresAt} or {reason}
 ]]
 --- @include "includes/nowMs"
 --- @include "includes/addEvent"
+--- @include "includes/publishInvalidation"
 --- @include "includes/constantTimeEquals"
 --- @include "includes/readSession"
 --- @include "includes/sessionStatus"
@@ -55,4 +57,5 @@ addEvent(KEYS[4], tonumber(ARGV[6]), now, 'session.rotated', {
   expiresAt = expiresAt(session),
   absoluteExpiresAt = tonumber(session['ax'])
 })
+publishInvalidation(ARGV[7], {k = 'session', id = ARGV[4], uid = session['uid'], r = 'rotated', at = now})
 return {'ok', session['uid'], session['ca'], session['la'], expiresAt(session), session['ax']}

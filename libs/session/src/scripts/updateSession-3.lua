@@ -10,7 +10,8 @@
     ARGV[1] session id
     ARGV[2] max data bytes
     ARGV[3] stream retention ms
-    ARGV[4..] pairs: field name ('d:<key>'), JSON value ('' deletes the field)
+    ARGV[4] invalidation channel ('' for none)
+    ARGV[5..] pairs: field name ('d:<key>'), JSON value ('' deletes the field)
 
   Output:
     {'ok', dataBytes, field, value, ...} (the whole session after the merge)
@@ -18,6 +19,7 @@
 ]]
 --- @include "includes/nowMs"
 --- @include "includes/addEvent"
+--- @include "includes/publishInvalidation"
 --- @include "includes/readSession"
 --- @include "includes/sessionStatus"
 
@@ -34,7 +36,7 @@ end
 -- Size = sum of (key bytes + JSON bytes); the 'd:' field prefix is not counted.
 local dataBytes = tonumber(session['db'] or '0')
 local keys = {}
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   local field, value = ARGV[i], ARGV[i + 1]
   local keyBytes = #field - 2
   local old = session[field]
@@ -50,7 +52,7 @@ if dataBytes > tonumber(ARGV[2]) then
   return {'too_large', dataBytes}
 end
 
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   if ARGV[i + 1] == '' then
     redis.call('HDEL', KEYS[1], ARGV[i])
   else
@@ -64,4 +66,5 @@ addEvent(KEYS[3], tonumber(ARGV[3]), now, 'session.updated', {
   userId = session['uid'],
   keys = keys
 })
+publishInvalidation(ARGV[4], {k = 'changed', id = ARGV[1], uid = session['uid'], at = now})
 return {'ok', dataBytes, unpack(redis.call('HGETALL', KEYS[1]))}
