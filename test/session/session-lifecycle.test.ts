@@ -56,10 +56,24 @@ describe.each([
     const created = await fx.service.create('carol');
     const forged = `${created.sessionId}.${'A'.repeat(43)}`;
     expect(await fx.service.verify(forged)).toEqual({ valid: false, reason: 'bad_secret' });
-    expect(
-      await fx.service.verify(`${created.sessionId.replace(/-[0-9a-f]/, '-0')}.${'A'.repeat(43)}`),
-    ).toEqual({ valid: false, reason: 'unknown' });
+    const otherId = created.sessionId.slice(0, -1) + (created.sessionId.endsWith('0') ? '1' : '0');
+    expect(await fx.service.verify(`${otherId}.${'A'.repeat(43)}`)).toEqual({
+      valid: false,
+      reason: 'unknown',
+    });
     expect(await fx.service.verify('garbage')).toEqual({ valid: false, reason: 'malformed' });
+  });
+
+  it('compares the whole digest: a stored hash differing only in its last character is refused', async () => {
+    const created = await fx.service.create('carl');
+    const key = fx.service.keys.session(created.sessionId, fx.service.keys.partitionOf('carl'));
+    const digest = createHash('sha256').update(created.token.split('.')[1]).digest('hex');
+    const altered = digest.slice(0, -1) + (digest.endsWith('0') ? '1' : '0');
+    await fx.redis.hset(key, 'sh', altered);
+    await fx.service.flushAllCaches();
+    expect(await fx.service.verify(created.token)).toEqual({ valid: false, reason: 'bad_secret' });
+    await fx.redis.hset(key, 'sh', digest);
+    expect((await fx.service.verify(created.token)).valid).toBe(true);
   });
 
   it('writes every state change and its event together, with schema version 1 and no token', async () => {
