@@ -2,6 +2,12 @@ export * from './errors';
 export type { Invalidation, RevocationNotice } from './invalidation-message';
 export { SessionRepository } from './session.repository';
 export {
+  SessionIndex,
+  type SessionPage,
+  type SessionSummary,
+  type SweepOutcome,
+} from './session-index';
+export {
   PROPAGATION_BUCKETS_MS,
   type SessionStatsSnapshot,
   type SubscriberState,

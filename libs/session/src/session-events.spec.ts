@@ -29,6 +29,7 @@ const VALID: Record<SessionEventType, Record<string, unknown>> = {
     absoluteExpiresAt: 3,
   },
   'session.revoked': { ...base, type: 'session.revoked', sessionId: '0-a', reason: 'logout' },
+  'session.expired': { ...base, type: 'session.expired', sessionId: '0-a' },
   'user.revoked': { ...base, type: 'user.revoked', revokedBefore: 5 },
 };
 

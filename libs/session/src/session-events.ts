@@ -43,6 +43,12 @@ export interface SessionRevokedEvent extends EventBase {
   reason: string;
 }
 
+/** Written by the worker's expiry sweep when a session's idle or absolute expiry has passed. */
+export interface SessionExpiredEvent extends EventBase {
+  type: 'session.expired';
+  sessionId: string;
+}
+
 export interface UserRevokedEvent extends EventBase {
   type: 'user.revoked';
   /** Every session created at or before this instant is revoked... */
@@ -56,6 +62,7 @@ export type SessionEvent =
   | SessionUpdatedEvent
   | SessionRotatedEvent
   | SessionRevokedEvent
+  | SessionExpiredEvent
   | UserRevokedEvent;
 export type SessionEventType = SessionEvent['type'];
 
@@ -64,6 +71,7 @@ export const SESSION_EVENT_TYPES: readonly SessionEventType[] = [
   'session.updated',
   'session.rotated',
   'session.revoked',
+  'session.expired',
   'user.revoked',
 ];
 
@@ -83,6 +91,7 @@ const REQUIRED: Record<SessionEventType, Record<string, 'string' | 'number' | 'o
     absoluteExpiresAt: 'number',
   },
   'session.revoked': { sessionId: 'string', reason: 'string' },
+  'session.expired': { sessionId: 'string' },
   'user.revoked': { revokedBefore: 'number' },
 };
 

@@ -51,6 +51,10 @@ export interface SessionScripts {
   revokeSession: ScriptCommand;
   revokeUserSessions: ScriptCommand;
   revokeOtherSessions: ScriptCommand;
+  indexSession: ScriptCommand;
+  unindexSession: ScriptCommand;
+  purgeRevokedSession: ScriptCommand;
+  expireSession: ScriptCommand;
 }
 
 /** Registers the scripts on a client (idempotent) and returns them as typed commands. */
@@ -74,5 +78,9 @@ export function defineSessionScripts(client: Redis | Cluster): SessionScripts {
     revokeSession: bound('revokeSession'),
     revokeUserSessions: bound('revokeUserSessions'),
     revokeOtherSessions: bound('revokeOtherSessions'),
+    indexSession: bound('indexSession'),
+    unindexSession: bound('unindexSession'),
+    purgeRevokedSession: bound('purgeRevokedSession'),
+    expireSession: bound('expireSession'),
   };
 }

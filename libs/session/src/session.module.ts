@@ -8,6 +8,7 @@ import {
 import type { Cluster, Redis } from 'ioredis';
 import { LocalSessionCache } from './local-session-cache';
 import { SessionCookies } from './session-cookies';
+import { SessionIndex } from './session-index';
 import { SessionRepository } from './session.repository';
 import {
   type ResolvedSessionOptions,
@@ -38,6 +39,7 @@ const sharedProviders: Provider[] = [
     inject: [SESSION_REDIS, SESSION_OPTIONS],
   },
   LocalSessionCache,
+  SessionIndex,
   SessionService,
   SessionGuard,
   SessionCookies,
@@ -46,6 +48,7 @@ const exported = [
   SESSION_OPTIONS,
   SESSION_REDIS,
   SessionRepository,
+  SessionIndex,
   SessionService,
   SessionGuard,
   SessionCookies,

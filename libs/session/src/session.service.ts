@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Observable } from 'rxjs';
 import type { RevocationNotice } from './invalidation-message';
 import { LocalSessionCache } from './local-session-cache';
+import { SessionIndex, type SessionPage } from './session-index';
 import type { SessionStatsSnapshot } from './session-stats';
 import {
   InvalidSessionDataError,
@@ -49,6 +50,7 @@ export class SessionService {
   constructor(
     private readonly repository: SessionRepository,
     private readonly local: LocalSessionCache,
+    private readonly index: SessionIndex,
     @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
   ) {}
 
@@ -231,6 +233,18 @@ export class SessionService {
       throw new SessionNotFoundError(`Session ${keepSessionId} is not a live session of this user`);
     this.local.forgetUser(userId, result.value, keepSessionId);
     return count;
+  }
+
+  /**
+   * A user's live sessions (device list), newest first, paginated. Read from the index the worker
+   * keeps, so a session created a few milliseconds ago may not be listed yet.
+   */
+  async listForUser(
+    userId: string,
+    options: { limit?: number; cursor?: string | null } = {},
+  ): Promise<SessionPage> {
+    this.checkUserId(userId);
+    return this.index.listForUser(userId, options);
   }
 
   /** The seed's name for `validate`. */
