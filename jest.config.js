@@ -15,6 +15,7 @@ const swc = [
 const moduleNameMapper = {
   '^@app/session(|/.*)$': '<rootDir>/libs/session/src$1',
   '^@app/streams(|/.*)$': '<rootDir>/libs/streams/src$1',
+  '^@app/config(|/.*)$': '<rootDir>/libs/config/src$1',
 };
 const common = { transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node' };
 

@@ -1,2 +1,21 @@
-// The reference API app is built in its own change.
-export {};
+import { Logger } from 'nestjs-pino';
+import { createApp } from './app.factory';
+import { loadConfig } from './config';
+
+export { configureApp, createApp } from './app.factory';
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfig(process.env);
+  const app = await createApp(config);
+  await app.listen(config.port);
+  app.get(Logger).log(`api listening on ${await app.getUrl()}`, 'Bootstrap');
+}
+
+if (require.main === module) {
+  bootstrap().catch((error: unknown) => {
+    process.stderr.write(
+      `api failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}

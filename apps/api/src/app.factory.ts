@@ -1,0 +1,40 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { SessionErrorFilter } from '@app/session';
+import { AppModule, type AppModuleOptions } from './app.module';
+import type { ApiConfig } from './config';
+import { setupSwagger } from './docs/swagger';
+import { ApiExceptionFilter } from './http/api-exception.filter';
+
+export type CreateAppOptions = AppModuleOptions;
+
+/**
+ * Everything that is set on the app instance rather than in modules. main.ts and the e2e tests
+ * both go through createApp, so they run the same app.
+ */
+export function configureApp(app: NestExpressApplication): void {
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  // Filters are tried last-registered first: session errors → their 4xx/503, anything else →
+  // Nest's shape with client errors kept 4xx.
+  app.useGlobalFilters(new ApiExceptionFilter(app.getHttpAdapter()), new SessionErrorFilter());
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  setupSwagger(app);
+}
+
+/** Builds the api (not yet listening); throws ConfigError on a bad USERS_FILE. */
+export async function createApp(
+  config: ApiConfig,
+  options: CreateAppOptions = {},
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options), {
+    // JSON bodies are parsed by JsonBodyMiddleware, after the logger and metrics middleware.
+    bodyParser: false,
+    bufferLogs: true,
+    // Start-up errors are thrown to the caller instead of aborting the process.
+    abortOnError: false,
+  });
+  configureApp(app);
+  return app;
+}

@@ -1,0 +1,72 @@
+import {
+  type DynamicModule,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+} from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { SessionGuard, SessionModule, type SessionModuleOptions } from '@app/session';
+import { AdminController } from './admin/admin.controller';
+import { API_CONFIG } from './api.constants';
+import { AuthController } from './auth/auth.controller';
+import { LoginRateLimiter } from './auth/login-rate-limiter';
+import type { ApiConfig } from './config';
+import { HealthModule } from './health/health.module';
+import { ALL_ROUTES } from './http/all-routes';
+import { GracefulShutdown } from './http/graceful-shutdown';
+import { JsonBodyMiddleware } from './http/json-body.middleware';
+import { loggerParams } from './logging/logger.options';
+import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
+import { MetricsModule } from './metrics/metrics.module';
+import { PingController } from './ping/ping.controller';
+import { SessionsController } from './sessions/sessions.controller';
+import { UsersRepository } from './users/users.repository';
+
+export interface AppModuleOptions {
+  /** Where log lines go (default stdout); tests pass a stream to read them. */
+  logDestination?: DestinationStream;
+}
+
+export function sessionOptions(config: ApiConfig): SessionModuleOptions {
+  return {
+    redis: { url: config.redisUrl },
+    keyPrefix: config.sessionPrefix,
+    idleTtlSeconds: config.idleTtlSeconds,
+    absoluteTtlSeconds: config.absoluteTtlSeconds,
+    streamPartitions: config.streamPartitions,
+    cookie: { secure: config.cookieSecure },
+  };
+}
+
+@Module({})
+export class AppModule implements NestModule {
+  static forRoot(config: ApiConfig, options: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        LoggerModule.forRoot(loggerParams(config, options.logDestination)),
+        SessionModule.forRoot(sessionOptions(config)),
+        MetricsModule,
+        HealthModule,
+      ],
+      controllers: [AuthController, SessionsController, AdminController, PingController],
+      providers: [
+        { provide: API_CONFIG, useValue: config },
+        { provide: UsersRepository, useFactory: () => UsersRepository.load(config.usersFile) },
+        LoginRateLimiter,
+        GracefulShutdown,
+        { provide: APP_GUARD, useExisting: SessionGuard },
+      ],
+    };
+  }
+
+  /**
+   * Order matters: the logger's middleware (a global module's, so mounted first), then the metrics,
+   * then the JSON body parser, so that refused bodies are logged and counted like any request.
+   */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware, JsonBodyMiddleware).forRoutes(ALL_ROUTES);
+  }
+}

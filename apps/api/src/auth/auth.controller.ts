@@ -1,0 +1,169 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Post,
+  Req,
+  Res,
+  UnauthorizedException,
+} from '@nestjs/common';
+import {
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import {
+  CurrentSession,
+  Public,
+  type ResolvedSessionOptions,
+  SESSION_OPTIONS,
+  type Session,
+  SessionCookies,
+  type SessionRequest,
+  SessionService,
+  SkipCsrf,
+} from '@app/session';
+import { ApiError, ApiSessionAuth } from '../docs/api-docs';
+import { clientIp } from '../http/client-ip';
+import { MetricsService } from '../metrics/metrics.service';
+import { UsersRepository } from '../users/users.repository';
+import {
+  LoginRequestDto,
+  LoginResponseDto,
+  MeResponseDto,
+  parseLoginBody,
+  RotateResponseDto,
+} from './auth.dto';
+import { LoginRateLimiter } from './login-rate-limiter';
+
+/** One message for an unknown user and a wrong password, so neither can be told apart. */
+export const INVALID_CREDENTIALS = 'Invalid user id or password';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly cookies: SessionCookies,
+    private readonly users: UsersRepository,
+    private readonly rateLimiter: LoginRateLimiter,
+    private readonly metrics: MetricsService,
+    @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
+  ) {}
+
+  @Public()
+  @SkipCsrf()
+  @Post('login')
+  @ApiOperation({ summary: 'Log in: creates a session and sets the session_id cookie' })
+  @ApiBody({ type: LoginRequestDto })
+  @ApiCreatedResponse({ type: LoginResponseDto, description: 'Also sets the session_id cookie' })
+  @ApiError(400, 'Malformed body')
+  @ApiError(401, 'Wrong user id or password')
+  @ApiError(413, 'Body too large')
+  @ApiError(429, 'Too many login attempts for this user id or from this address')
+  @ApiError(503, 'Session store unavailable')
+  async login(
+    @Body() body: unknown,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<LoginResponseDto> {
+    const { userId, password } = parseLoginBody(body);
+    const ip = clientIp(request);
+    const decision = await this.rateLimiter.hit(userId, ip);
+    if (!decision.allowed) {
+      this.metrics.rateLimited(decision.scope);
+      response.setHeader('Retry-After', String(decision.retryAfterSeconds));
+      throw new HttpException(
+        {
+          statusCode: HttpStatus.TOO_MANY_REQUESTS,
+          message: 'Too many login attempts, try again later',
+          error: 'Too Many Requests',
+        },
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
+    const user = await this.users.verifyCredentials(userId, password);
+    if (!user) {
+      this.metrics.login('failed');
+      throw new UnauthorizedException(INVALID_CREDENTIALS);
+    }
+    const roles = [...user.roles];
+    const created = await this.sessions.create(
+      user.userId,
+      { roles },
+      { userAgent: request.get('user-agent') ?? '', ip },
+    );
+    this.cookies.set(response, created.token);
+    this.metrics.login('ok');
+    return {
+      sessionId: created.sessionId,
+      token: created.token,
+      userId: user.userId,
+      roles,
+      expiresAt: created.expiresAt,
+      csrfToken: created.csrfToken,
+    };
+  }
+
+  @Get('me')
+  @ApiOperation({ summary: 'The current session' })
+  @ApiSessionAuth()
+  @ApiOkResponse({ type: MeResponseDto })
+  me(@CurrentSession() session: Session): MeResponseDto {
+    return {
+      userId: session.userId,
+      sessionId: session.sessionId,
+      roles: this.options.resolveRoles(session),
+      data: session.data,
+      createdAt: session.createdAt,
+      lastAccessedAt: session.lastAccessedAt,
+      expiresAt: session.expiresAt,
+      absoluteExpiresAt: session.absoluteExpiresAt,
+      csrfToken: session.csrfToken,
+    };
+  }
+
+  @Post('logout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Log out: revokes the current session and clears the cookie' })
+  @ApiSessionAuth({ csrf: true })
+  @ApiNoContentResponse({ description: 'Session revoked, cookie cleared' })
+  async logout(
+    @CurrentSession() session: Session,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<void> {
+    if (await this.sessions.revoke(session.sessionId, 'logout', { userId: session.userId })) {
+      this.metrics.revoked('logout');
+    }
+    this.cookies.clear(response);
+  }
+
+  @Post('rotate')
+  @ApiOperation({
+    summary: 'Rotate the token: new session id, token and CSRF token; the old token dies at once',
+  })
+  @ApiSessionAuth({ csrf: true })
+  @ApiCreatedResponse({
+    type: RotateResponseDto,
+    description: 'The cookie is replaced when the request used it',
+  })
+  @ApiError(404, 'The session ended meanwhile')
+  async rotate(
+    @Req() request: Request & SessionRequest,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<RotateResponseDto> {
+    if (!request.sessionToken) throw new UnauthorizedException('No session');
+    const rotated = await this.sessions.rotate(request.sessionToken);
+    if (request.sessionAuth === 'cookie') this.cookies.set(response, rotated.token);
+    this.metrics.rotations.inc();
+    return { sessionId: rotated.sessionId, token: rotated.token, csrfToken: rotated.csrfToken };
+  }
+}

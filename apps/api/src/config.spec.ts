@@ -1,0 +1,129 @@
+import { CONFIG_VARIABLE_NAMES, CONFIG_VARIABLES, ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      nodeEnv: 'production',
+      port: 3000,
+      redisUrl: 'redis://127.0.0.1:6379',
+      sessionPrefix: 'sess',
+      idleTtlSeconds: 3600,
+      absoluteTtlSeconds: 86_400,
+      maxSessionsPerUser: 0,
+      sweepIntervalSeconds: 60,
+      cookieSecure: true,
+      usersFile: undefined,
+      loginRateLimit: 10,
+      streamPartitions: 16,
+      logLevel: 'info',
+    });
+  });
+
+  it('lists every variable it reads, with the defaults it applies', () => {
+    expect(CONFIG_VARIABLE_NAMES).toEqual(
+      expect.arrayContaining([
+        'PORT',
+        'REDIS_URL',
+        'SESSION_PREFIX',
+        'SESSION_IDLE_TTL_SECONDS',
+        'SESSION_ABSOLUTE_TTL_SECONDS',
+        'SESSION_MAX_PER_USER',
+        'SESSION_SWEEP_INTERVAL_SECONDS',
+        'SESSION_COOKIE_SECURE',
+        'USERS_FILE',
+        'LOGIN_RATE_LIMIT',
+        'SESSION_STREAM_PARTITIONS',
+      ]),
+    );
+    expect(new Set(CONFIG_VARIABLE_NAMES).size).toBe(CONFIG_VARIABLE_NAMES.length);
+    // Setting every variable to its listed default changes nothing.
+    const defaults = Object.fromEntries(
+      CONFIG_VARIABLES.filter((v) => v.default !== undefined).map((v) => [v.name, v.default]),
+    );
+    expect(loadConfig(defaults)).toEqual(loadConfig({}));
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      NODE_ENV: 'development',
+      PORT: '8080',
+      REDIS_URL: 'rediss://user:pw@redis.internal:6380/2',
+      SESSION_PREFIX: 'app.sess',
+      SESSION_IDLE_TTL_SECONDS: '600',
+      SESSION_ABSOLUTE_TTL_SECONDS: '7200',
+      SESSION_MAX_PER_USER: '5',
+      SESSION_SWEEP_INTERVAL_SECONDS: '30',
+      USERS_FILE: '/etc/api/users.json',
+      LOGIN_RATE_LIMIT: '0',
+      SESSION_STREAM_PARTITIONS: '32',
+      LOG_LEVEL: 'DEBUG',
+    });
+    expect(config).toEqual({
+      nodeEnv: 'development',
+      port: 8080,
+      redisUrl: 'rediss://user:pw@redis.internal:6380/2',
+      sessionPrefix: 'app.sess',
+      idleTtlSeconds: 600,
+      absoluteTtlSeconds: 7200,
+      maxSessionsPerUser: 5,
+      sweepIntervalSeconds: 30,
+      cookieSecure: false,
+      usersFile: '/etc/api/users.json',
+      loginRateLimit: 0,
+      streamPartitions: 32,
+      logLevel: 'debug',
+    });
+  });
+
+  it('defaults the Secure cookie flag off only for NODE_ENV=development, and lets it be set', () => {
+    expect(loadConfig({ NODE_ENV: 'development' }).cookieSecure).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'test' }).cookieSecure).toBe(true);
+    expect(
+      loadConfig({ NODE_ENV: 'development', SESSION_COOKIE_SECURE: 'true' }).cookieSecure,
+    ).toBe(true);
+    expect(loadConfig({ SESSION_COOKIE_SECURE: '0' }).cookieSecure).toBe(false);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', USERS_FILE: ' ' })).toMatchObject({
+      port: 3000,
+      usersFile: undefined,
+    });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '3000.5'],
+    ['REDIS_URL', 'http://localhost:6379'],
+    ['REDIS_URL', 'redis://'],
+    ['SESSION_PREFIX', 'has space'],
+    ['SESSION_PREFIX', 'x'.repeat(65)],
+    ['SESSION_IDLE_TTL_SECONDS', '0'],
+    ['SESSION_ABSOLUTE_TTL_SECONDS', '1e3'],
+    ['SESSION_MAX_PER_USER', '-5'],
+    ['SESSION_SWEEP_INTERVAL_SECONDS', '0'],
+    ['SESSION_COOKIE_SECURE', 'maybe'],
+    ['LOGIN_RATE_LIMIT', 'ten'],
+    ['SESSION_STREAM_PARTITIONS', '0'],
+    ['SESSION_STREAM_PARTITIONS', '2048'],
+    ['LOG_LEVEL', 'loud'],
+  ])('refuses %s=%s with an error naming it', (name, value) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(name);
+    expect((error as Error).message).toContain(`Invalid environment variable ${name}:`);
+  });
+
+  it('refuses an absolute TTL shorter than the idle TTL', () => {
+    expect(() =>
+      loadConfig({ SESSION_IDLE_TTL_SECONDS: '600', SESSION_ABSOLUTE_TTL_SECONDS: '60' }),
+    ).toThrow(/SESSION_ABSOLUTE_TTL_SECONDS: must be at least SESSION_IDLE_TTL_SECONDS \(600\)/);
+  });
+});

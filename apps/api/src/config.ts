@@ -1,0 +1,67 @@
+/**
+ * The api's configuration: read from the environment once at start-up and validated, every error
+ * naming the variable that is wrong. `CONFIG_VARIABLES` lists every variable read here with its
+ * default, so deployment files (docker-compose.yml) can be checked against it.
+ */
+import {
+  type ConfigVariable,
+  type Env,
+  EnvReader,
+  readSessionEnv,
+  SESSION_ENV_VARIABLES,
+  type SessionEnvConfig,
+} from '@app/config';
+
+export { ConfigError, LOG_LEVELS, type LogLevel } from '@app/config';
+
+export interface ApiConfig extends SessionEnvConfig {
+  nodeEnv: string;
+  port: number;
+  cookieSecure: boolean;
+  /** Path of the users file; undefined = the shipped demo users. */
+  usersFile: string | undefined;
+  /** Login attempts per minute per user id and per IP; 0 = off. */
+  loginRateLimit: number;
+}
+
+/** Every environment variable the api reads, with its default. */
+export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
+  {
+    name: 'NODE_ENV',
+    default: undefined,
+    description: 'development turns the Secure cookie flag off by default',
+  },
+  { name: 'PORT', default: '3000', description: 'HTTP port' },
+  ...SESSION_ENV_VARIABLES,
+  {
+    name: 'SESSION_COOKIE_SECURE',
+    default: 'true',
+    description: 'Secure cookie flag; default false when NODE_ENV=development',
+  },
+  {
+    name: 'USERS_FILE',
+    default: undefined,
+    description: 'JSON users file; unset = apps/api/demo-users.json',
+  },
+  {
+    name: 'LOGIN_RATE_LIMIT',
+    default: '10',
+    description: 'login attempts per minute per user id and per IP (0 = off)',
+  },
+];
+
+export const CONFIG_VARIABLE_NAMES: readonly string[] = CONFIG_VARIABLES.map((v) => v.name);
+
+/** Parses and validates the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): ApiConfig {
+  const reader = new EnvReader(env, CONFIG_VARIABLES);
+  const nodeEnv = reader.string('NODE_ENV') ?? 'production';
+  return {
+    ...readSessionEnv(reader),
+    nodeEnv,
+    port: reader.integer('PORT', 0, 65_535),
+    cookieSecure: reader.boolean('SESSION_COOKIE_SECURE', nodeEnv !== 'development'),
+    usersFile: reader.string('USERS_FILE'),
+    loginRateLimit: reader.integer('LOGIN_RATE_LIMIT', 0, 1_000_000),
+  };
+}

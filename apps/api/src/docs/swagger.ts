@@ -1,0 +1,11 @@
+import type { INestApplication } from '@nestjs/common';
+import { SwaggerModule } from '@nestjs/swagger';
+import { documentConfig } from './api-docs';
+
+export const DOCS_PATH = 'docs';
+
+/** Swagger UI at /docs and the OpenAPI document at /docs-json (public: outside the guard). */
+export function setupSwagger(app: INestApplication): void {
+  const document = SwaggerModule.createDocument(app, documentConfig());
+  SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}-json` });
+}

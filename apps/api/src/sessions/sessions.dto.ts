@@ -1,0 +1,74 @@
+import { BadRequestException } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import type { SessionData } from '@app/session';
+import { isPlainObject, objectBody } from '../http/body';
+
+/** Keys only the server writes (roles come from the users file at login). */
+export const SERVER_OWNED_KEYS: readonly string[] = ['roles'];
+
+const normalize = (key: string) => key.toLowerCase().replace(/[-_\s]/g, '');
+
+export class UpdateSessionDataDto {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'JSON merge patch of the top-level keys (null removes a key). Secrets such as passwords or ' +
+      'card numbers are refused at any depth; `roles` is server-owned.',
+    example: { theme: 'dark', cart: { items: 2 } },
+  })
+  data!: SessionData;
+}
+
+export class SessionDataResponseDto {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { roles: ['user'], theme: 'dark' },
+  })
+  data!: SessionData;
+}
+
+export class SessionListItemDto {
+  @ApiProperty({ example: '7-1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed' })
+  sessionId!: string;
+  @ApiProperty({ example: 1764206917123, description: 'epoch ms' })
+  createdAt!: number;
+  @ApiProperty({ example: 1764206917123, description: 'epoch ms' })
+  lastAccessedAt!: number;
+  @ApiProperty({
+    example: 1764210517123,
+    description: 'epoch ms; idle or absolute expiry, whichever is first',
+  })
+  expiresAt!: number;
+  @ApiProperty({ required: false, example: 'Mozilla/5.0 …' })
+  userAgent?: string;
+  @ApiProperty({ required: false, example: '203.0.113.7' })
+  ip?: string;
+  @ApiProperty({ description: 'Whether this is the session making the request' })
+  current!: boolean;
+}
+
+export class RevokedCountDto {
+  @ApiProperty({
+    example: 2,
+    description: 'Sessions ended, as counted from the per-user index the worker maintains',
+  })
+  revoked!: number;
+}
+
+/**
+ * `{ data: { ... } }` with a plain object, no server-owned key; 400 otherwise. The library checks
+ * the rest (forbidden keys at any depth → 400, size → 413).
+ */
+export function parseUpdateBody(body: unknown): SessionData {
+  const { data } = objectBody(body, '{ data: { ... } }');
+  if (!isPlainObject(data)) throw new BadRequestException('data must be a JSON object');
+  const owned = Object.keys(data).find((key) => SERVER_OWNED_KEYS.includes(normalize(key)));
+  if (owned !== undefined) {
+    throw new BadRequestException(
+      `"${owned}" is server-owned and cannot be changed through this route`,
+    );
+  }
+  return data as SessionData;
+}

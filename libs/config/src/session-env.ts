@@ -1,0 +1,71 @@
+import { type ConfigVariable, ConfigError, type EnvReader } from './env-reader';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Variables every process of a deployment (api and worker) reads the same way. */
+export const SESSION_ENV_VARIABLES: readonly ConfigVariable[] = [
+  {
+    name: 'REDIS_URL',
+    default: 'redis://127.0.0.1:6379',
+    description: 'redis:// or rediss:// URL',
+  },
+  { name: 'SESSION_PREFIX', default: 'sess', description: 'prefix of every Redis key and channel' },
+  { name: 'SESSION_IDLE_TTL_SECONDS', default: '3600', description: 'sliding idle expiry' },
+  {
+    name: 'SESSION_ABSOLUTE_TTL_SECONDS',
+    default: '86400',
+    description: 'absolute session age; at least the idle TTL',
+  },
+  {
+    name: 'SESSION_MAX_PER_USER',
+    default: '0',
+    description: 'concurrent sessions per user (0 = no limit; enforced by the worker)',
+  },
+  {
+    name: 'SESSION_SWEEP_INTERVAL_SECONDS',
+    default: '60',
+    description: 'expiry sweep interval (worker)',
+  },
+  {
+    name: 'SESSION_STREAM_PARTITIONS',
+    default: '16',
+    description: 'stream partitions (fixed per deployment)',
+  },
+  { name: 'LOG_LEVEL', default: 'info', description: `one of ${LOG_LEVELS.join(', ')}` },
+];
+
+export interface SessionEnvConfig {
+  redisUrl: string;
+  sessionPrefix: string;
+  idleTtlSeconds: number;
+  absoluteTtlSeconds: number;
+  maxSessionsPerUser: number;
+  sweepIntervalSeconds: number;
+  streamPartitions: number;
+  logLevel: LogLevel;
+}
+
+const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/;
+const ONE_YEAR = 31_536_000;
+
+export function readSessionEnv(reader: EnvReader): SessionEnvConfig {
+  const idleTtlSeconds = reader.integer('SESSION_IDLE_TTL_SECONDS', 1, ONE_YEAR);
+  const absoluteTtlSeconds = reader.integer('SESSION_ABSOLUTE_TTL_SECONDS', 1, ONE_YEAR);
+  if (absoluteTtlSeconds < idleTtlSeconds) {
+    throw new ConfigError(
+      'SESSION_ABSOLUTE_TTL_SECONDS',
+      `must be at least SESSION_IDLE_TTL_SECONDS (${idleTtlSeconds}), got ${absoluteTtlSeconds}`,
+    );
+  }
+  return {
+    redisUrl: reader.redisUrl('REDIS_URL'),
+    sessionPrefix: reader.matching('SESSION_PREFIX', PREFIX),
+    idleTtlSeconds,
+    absoluteTtlSeconds,
+    maxSessionsPerUser: reader.integer('SESSION_MAX_PER_USER', 0, 100_000),
+    sweepIntervalSeconds: reader.integer('SESSION_SWEEP_INTERVAL_SECONDS', 1, 86_400),
+    streamPartitions: reader.integer('SESSION_STREAM_PARTITIONS', 1, 1024),
+    logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS),
+  };
+}
