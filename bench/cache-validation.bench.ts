@@ -28,18 +28,30 @@ async function opsPerSecond(label: string, op: () => Promise<unknown>): Promise<
     count += 100;
   }
   const rate = count / ((performance.now() - started) / 1000);
-  console.log(`  ${label.padEnd(34)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} ops/s`);
+  console.log(
+    `  ${label.padEnd(34)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} ops/s`,
+  );
   return rate;
 }
 
-async function sessionService(url: string, cache: boolean): Promise<{ service: SessionService; close(): Promise<void> }> {
+async function sessionService(
+  url: string,
+  cache: boolean,
+): Promise<{ service: SessionService; close(): Promise<void> }> {
   const moduleRef = await Test.createTestingModule({
-    imports: [SessionModule.forRoot({ redis: { url }, keyPrefix: `bench-${cache ? 'l1' : 'nol1'}`, cache: { enabled: cache } })],
+    imports: [
+      SessionModule.forRoot({
+        redis: { url },
+        keyPrefix: `bench-${cache ? 'l1' : 'nol1'}`,
+        cache: { enabled: cache },
+      }),
+    ],
   }).compile();
   moduleRef.useLogger(false);
   await moduleRef.init();
   const service = moduleRef.get(SessionService);
-  while (cache && !service.invalidationsConnected) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (cache && !service.invalidationsConnected)
+    await new Promise((resolve) => setTimeout(resolve, 10));
   return { service, close: () => moduleRef.close() };
 }
 
@@ -55,9 +67,13 @@ async function validationThroughput(url: string): Promise<void> {
 
   const withoutCache = await sessionService(url, false);
   const missToken = (await withoutCache.service.create('alice', { roles: ['user'] })).token;
-  const miss = await opsPerSecond('L1 miss (cache off, 1 Lua call)', () => withoutCache.service.validate(missToken));
+  const miss = await opsPerSecond('L1 miss (cache off, 1 Lua call)', () =>
+    withoutCache.service.validate(missToken),
+  );
 
-  console.log(`  ratios vs raw GET: L1 hit ${(hit / get).toFixed(1)}x, L1 miss ${(miss / get).toFixed(2)}x (target: hit >= 10x)`);
+  console.log(
+    `  ratios vs raw GET: L1 hit ${(hit / get).toFixed(1)}x, L1 miss ${(miss / get).toFixed(2)}x (target: hit >= 10x)`,
+  );
   await withCache.close();
   await withoutCache.close();
   raw.disconnect();
@@ -67,19 +83,29 @@ async function propagation(url: string): Promise<void> {
   const count = Number(process.env.BENCH_REVOCATIONS ?? 2000);
   console.log(`\nRevocation propagation, 3 instance processes, ${count} revocations:`);
   const options = { redis: { url }, keyPrefix: 'bench-prop' };
-  const instances = await Promise.all(['a', 'b', 'c'].map((name) => InstanceProcess.start(name, options)));
+  const instances = await Promise.all(
+    ['a', 'b', 'c'].map((name) => InstanceProcess.start(name, options)),
+  );
   try {
-    for (const instance of instances) while (!(await instance.call<boolean>('connected'))) await new Promise((r) => setTimeout(r, 10));
+    for (const instance of instances)
+      while (!(await instance.call<boolean>('connected')))
+        await new Promise((r) => setTimeout(r, 10));
     const [a, ...others] = instances;
     const sessions: CreatedSession[] = [];
-    for (let i = 0; i < count; i++) sessions.push(await a.call<CreatedSession>('create', `user-${i % 100}`));
-    for (const instance of others) for (const s of sessions) await instance.call('validate', s.token);
+    for (let i = 0; i < count; i++)
+      sessions.push(await a.call<CreatedSession>('create', `user-${i % 100}`));
+    for (const instance of others)
+      for (const s of sessions) await instance.call('validate', s.token);
     const started: number[] = [];
-    for (const s of sessions) started.push((await a.call<{ startedAt: number }>('revoke', s.sessionId)).startedAt);
+    for (const s of sessions)
+      started.push((await a.call<{ startedAt: number }>('revoke', s.sessionId)).startedAt);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const delays: number[] = [];
     for (const instance of others) {
-      const receipts = await instance.call<(number | null)[]>('receipts', sessions.map((s) => s.sessionId));
+      const receipts = await instance.call<(number | null)[]>(
+        'receipts',
+        sessions.map((s) => s.sessionId),
+      );
       receipts.forEach((at, i) => at !== null && delays.push(at - started[i]));
     }
     delays.sort((x, y) => x - y);
