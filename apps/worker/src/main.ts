@@ -1,1 +1,33 @@
-export {};
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError } from '@app/config';
+import type { RedisStreamsServer } from '@app/streams';
+import { loadWorkerConfig } from './worker.config';
+import { WORKER_STREAMS_SERVER } from './worker.constants';
+import { WorkerModule } from './worker.module';
+
+/** The worker: a Nest microservice on our Redis Streams transport, plus /health and /metrics. */
+async function bootstrap(): Promise<void> {
+  const config = loadWorkerConfig();
+  const app = await NestFactory.create(WorkerModule.forConfig(config), {
+    logger: ['log', 'warn', 'error'],
+  });
+  app.enableShutdownHooks();
+  app.connectMicroservice(
+    { strategy: app.get<RedisStreamsServer>(WORKER_STREAMS_SERVER) },
+    { inheritAppConfig: true },
+  );
+  await app.startAllMicroservices();
+  await app.listen(config.port);
+  Logger.log(
+    `Worker ${config.consumerName} consuming ${config.streamPartitions} partitions; health on :${config.port}`,
+    'Worker',
+  );
+}
+
+bootstrap().catch((error: unknown) => {
+  // A configuration error is the operator's to fix: say which variable, without a stack.
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,18 @@
+import { type ArgumentsHost, Catch, type RpcExceptionFilter } from '@nestjs/common';
+import { type Observable, throwError } from 'rxjs';
+
+/**
+ * Nest's default RPC filter turns any error into "Internal server error". The transport records
+ * the error with a dead-lettered event, so keep its name and message (they name the bad field or
+ * the unsupported version, never a token: events carry none).
+ */
+@Catch()
+export class ProjectionErrorFilter implements RpcExceptionFilter<unknown> {
+  catch(error: unknown, _host: ArgumentsHost): Observable<never> {
+    const described =
+      error instanceof Error
+        ? { status: 'error', message: `${error.name}: ${error.message}` }
+        : error;
+    return throwError(() => described);
+  }
+}

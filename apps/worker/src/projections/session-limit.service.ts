@@ -1,0 +1,53 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SESSION_REDIS, SessionService } from '@app/session';
+import type { Cluster, Redis } from 'ioredis';
+import { WORKER_CONFIG, type WorkerConfig } from '../worker.config';
+
+/**
+ * The per-user concurrent session limit (off when SESSION_MAX_PER_USER is 0). When a user has
+ * more live sessions than allowed, the least recently used are revoked, each by the library's
+ * revoke script: state change, `session.revoked` (reason `limit`) and the cache invalidation in
+ * one step. Idempotent: a replayed event finds the user already within the limit.
+ */
+@Injectable()
+export class SessionLimitService {
+  private readonly logger = new Logger('SessionLimit');
+
+  constructor(
+    private readonly sessions: SessionService,
+    @Inject(SESSION_REDIS) private readonly redis: Redis | Cluster,
+    @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
+  ) {}
+
+  get enabled(): boolean {
+    return this.config.maxSessionsPerUser > 0;
+  }
+
+  /** Revokes the least recently used sessions beyond the limit; returns how many. */
+  async enforce(userId: string): Promise<number> {
+    if (!this.enabled) return 0;
+    const keys = this.sessions.keys;
+    const partition = keys.partitionOf(userId);
+    const ids = await this.redis.zrange(keys.userSessions(userId), 0, -1);
+    if (ids.length <= this.config.maxSessionsPerUser) return 0;
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(keys.session(id, partition), 'la');
+    const lastAccess = ((await pipeline.exec()) ?? []).map(([, value]) =>
+      value === null ? null : Number(value),
+    );
+    const live = ids
+      .map((sessionId, i) => ({ sessionId, lastAccessedAt: lastAccess[i] }))
+      .filter((s): s is { sessionId: string; lastAccessedAt: number } => s.lastAccessedAt !== null)
+      .sort((a, b) => a.lastAccessedAt - b.lastAccessedAt);
+    const excess = live.length - this.config.maxSessionsPerUser;
+    let revoked = 0;
+    for (const victim of live.slice(0, Math.max(0, excess))) {
+      if (await this.sessions.revoke(victim.sessionId, 'limit', { userId })) revoked++;
+    }
+    if (revoked > 0)
+      this.logger.log(
+        `Revoked ${revoked} session(s) of a user over the limit of ${this.config.maxSessionsPerUser}`,
+      );
+    return revoked;
+  }
+}

@@ -1,0 +1,72 @@
+import { hostname } from 'node:os';
+import {
+  type ConfigVariable,
+  type Env,
+  EnvReader,
+  readSessionEnv,
+  SESSION_ENV_VARIABLES,
+  type SessionEnvConfig,
+} from '@app/config';
+
+/** Every environment variable the worker reads, with its default (checked against docker-compose.yml). */
+export const WORKER_CONFIG_VARIABLES: readonly ConfigVariable[] = [
+  ...SESSION_ENV_VARIABLES,
+  { name: 'WORKER_PORT', default: '3001', description: 'HTTP port of /health and /metrics' },
+  {
+    name: 'WORKER_CONSUMER_NAME',
+    default: undefined,
+    description: 'stable, unique consumer name in the group (default: the host name)',
+  },
+  {
+    name: 'WORKER_CONCURRENCY',
+    default: '32',
+    description: 'events applied at once (per-user order is kept)',
+  },
+  {
+    name: 'WORKER_MAX_DELIVERIES',
+    default: '5',
+    description: 'deliveries before an event is dead-lettered',
+  },
+  {
+    name: 'WORKER_CLAIM_IDLE_MS',
+    default: '30000',
+    description: 'idle time after which a dead consumer’s events are claimed',
+  },
+  {
+    name: 'WORKER_SHUTDOWN_TIMEOUT_MS',
+    default: '10000',
+    description: 'how long SIGTERM waits for running handlers',
+  },
+  {
+    name: 'SESSION_SWEEP_BATCH',
+    default: '500',
+    description: 'expiry entries swept per partition per run',
+  },
+];
+
+export interface WorkerConfig extends SessionEnvConfig {
+  port: number;
+  consumerName: string;
+  concurrency: number;
+  maxDeliveries: number;
+  claimIdleMs: number;
+  shutdownTimeoutMs: number;
+  sweepBatch: number;
+}
+
+export const WORKER_CONFIG = Symbol('WORKER_CONFIG');
+
+/** Parses and validates the environment; throws ConfigError naming the first bad variable. */
+export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+  const reader = new EnvReader(env, WORKER_CONFIG_VARIABLES);
+  return {
+    ...readSessionEnv(reader),
+    port: reader.integer('WORKER_PORT', 0, 65_535),
+    consumerName: reader.string('WORKER_CONSUMER_NAME') ?? hostname(),
+    concurrency: reader.integer('WORKER_CONCURRENCY', 1, 10_000),
+    maxDeliveries: reader.integer('WORKER_MAX_DELIVERIES', 1, 1000),
+    claimIdleMs: reader.integer('WORKER_CLAIM_IDLE_MS', 1000, 86_400_000),
+    shutdownTimeoutMs: reader.integer('WORKER_SHUTDOWN_TIMEOUT_MS', 0, 600_000),
+    sweepBatch: reader.integer('SESSION_SWEEP_BATCH', 1, 100_000),
+  };
+}

@@ -1,0 +1,179 @@
+import { Logger } from '@nestjs/common';
+import { ClientProxy, MsPattern, ReadPacket, WritePacket } from '@nestjs/microservices';
+import type { Redis } from 'ioredis';
+import { Observable, throwError } from 'rxjs';
+import {
+  closeClient,
+  connectClient,
+  connectionName,
+  createConnection,
+  trackStatus,
+} from './redis-streams.connection';
+import {
+  DATA_FIELD,
+  NOT_INITIALIZED_CLIENT,
+  PATTERN_FIELD,
+  SEND_NOT_SUPPORTED,
+} from './redis-streams.constants';
+import { RedisStreamsEvents, RedisStreamsStatus } from './redis-streams.events';
+import {
+  resolveClientOptions,
+  type RedisStreamsClientOptions,
+  type ResolvedClientOptions,
+} from './redis-streams.options';
+
+type PendingListener = {
+  event: keyof RedisStreamsEvents;
+  callback: RedisStreamsEvents[keyof RedisStreamsEvents];
+};
+
+/**
+ * Producer side of the Redis Streams transport: `emit(pattern, data)` XADDs an entry with fields
+ * `pattern` and `data` (JSON). The returned Observable emits the entry id and completes once
+ * Redis acknowledged the XADD; it errors when the XADD fails or Redis is unreachable (bounded by
+ * `timeoutMs`: there is no offline queue). Request-response (`send`) is not supported.
+ * @publicApi
+ */
+export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStreamsStatus> {
+  protected readonly logger = new Logger(RedisStreamsClient.name);
+  protected readonly config: ResolvedClientOptions;
+  protected client: Redis | null = null;
+  protected connectionPromise: Promise<void> | null = null;
+  protected isExplicitlyClosed = false;
+  protected pendingEventListeners: PendingListener[] = [];
+
+  constructor(protected readonly options: RedisStreamsClientOptions) {
+    super();
+    this.config = resolveClientOptions(options);
+    this.initializeSerializer({ serializer: options.serializer });
+  }
+
+  /**
+   * Connects (once; concurrent callers share the attempt). While the connection is being
+   * re-established, waits for it at most `timeoutMs`.
+   */
+  async connect(): Promise<void> {
+    this.isExplicitlyClosed = false;
+    if (this.client && this.client.status !== 'end') {
+      if (this.client.status === 'ready') return;
+      if (this.connectionPromise) return this.connectionPromise;
+      return connectClient(this.client, this.config.timeoutMs);
+    }
+    const client = (this.client = this.createClient());
+    trackStatus({
+      clients: new Map([['producer', client]]),
+      logger: this.logger,
+      isClosed: () => this.isExplicitlyClosed,
+      emit: (status) => this._status$.next(status),
+    });
+    this.pendingEventListeners.forEach(({ event, callback }) =>
+      client.on(event, (...args: unknown[]) =>
+        (callback as (...a: unknown[]) => void)('producer', ...args),
+      ),
+    );
+    this.pendingEventListeners = [];
+    const attempt = connectClient(client, this.config.timeoutMs).finally(() => {
+      if (this.connectionPromise === attempt) this.connectionPromise = null;
+    });
+    this.connectionPromise = attempt;
+    return attempt;
+  }
+
+  async close(): Promise<void> {
+    this.isExplicitlyClosed = true;
+    const client = this.client;
+    this.client = null;
+    this.connectionPromise = null;
+    await closeClient(client ?? undefined);
+    this.pendingEventListeners = [];
+  }
+
+  /** The ioredis client (after connect()). */
+  unwrap<T>(): T {
+    if (!this.client) throw new Error(NOT_INITIALIZED_CLIENT);
+    return this.client as T;
+  }
+
+  override on<
+    EventKey extends keyof RedisStreamsEvents = keyof RedisStreamsEvents,
+    EventCallback extends RedisStreamsEvents[EventKey] = RedisStreamsEvents[EventKey],
+  >(event: EventKey, callback: EventCallback): void {
+    if (this.client) {
+      const cb = callback as (...args: unknown[]) => void;
+      this.client.on(event, (...args: unknown[]) => cb('producer', ...args));
+    } else {
+      this.pendingEventListeners.push({ event, callback });
+    }
+  }
+
+  /** Request-response is not supported: fails at once, without connecting. */
+  override send<TResult = unknown, TInput = unknown>(
+    _pattern: unknown,
+    _data: TInput,
+  ): Observable<TResult> {
+    return throwError(() => new Error(SEND_NOT_SUPPORTED));
+  }
+
+  protected publish(_packet: ReadPacket, _callback: (packet: WritePacket) => void): () => void {
+    throw new Error(SEND_NOT_SUPPORTED);
+  }
+
+  /** XADD <stream> [MAXLEN|MINID ~ n] * pattern <pattern> data <json>; resolves with the id. */
+  protected async dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
+    const pattern = this.normalizePattern(packet.pattern as MsPattern);
+    const serialized: unknown = this.serializer.serialize(packet);
+    const data: unknown =
+      serialized && typeof serialized === 'object' && 'data' in serialized
+        ? serialized.data
+        : serialized;
+    const json = JSON.stringify(data);
+    if (json === undefined)
+      throw new Error(`RedisStreamsClient: data of "${pattern}" is not JSON-serializable`);
+    const stream = this.config.streamFor(pattern, data);
+    if (typeof stream !== 'string' || stream === '') {
+      throw new Error(`RedisStreamsClient: no stream for "${pattern}"`);
+    }
+    const client = this.client;
+    if (!client) throw new Error(NOT_INITIALIZED_CLIENT);
+    const id = await client.call(
+      'XADD',
+      stream,
+      ...this.config.trim(),
+      '*',
+      PATTERN_FIELD,
+      pattern,
+      DATA_FIELD,
+      json,
+    );
+    return id as T;
+  }
+
+  protected createClient(): Redis {
+    const { timeoutMs } = this.config;
+    return createConnection({
+      connection: this.options.connection,
+      role: 'producer',
+      defaults: {
+        connectionName: connectionName('streams', 'producer'),
+        connectTimeout: timeoutMs,
+      },
+      // Bounded: no offline queue, no silent re-send after a reconnect, a reply deadline.
+      forced: {
+        enableOfflineQueue: false,
+        autoResendUnfulfilledCommands: false,
+        commandTimeout: timeoutMs,
+        maxRetriesPerRequest: 0,
+      },
+      retryStrategy: (times) => this.createRetryStrategy(times),
+    });
+  }
+
+  createRetryStrategy(times: number): number | null {
+    if (this.isExplicitlyClosed) return null;
+    if (times > this.config.retryAttempts) {
+      this.logger.error('Retry time exhausted');
+      return null;
+    }
+    return this.config.retryDelay(times);
+  }
+}

@@ -1,0 +1,28 @@
+export { RedisStreamsClient } from './client-redis-streams';
+export { readEntries, type ReadEntriesOptions, type StreamEntry } from './read-entries';
+export {
+  DATA_FIELD,
+  defaultDeadLetterStream,
+  PATTERN_FIELD,
+  REDIS_STREAMS_DEFAULTS,
+  REDIS_STREAMS_TRANSPORT,
+} from './redis-streams.constants';
+export { RedisStreamsContext } from './redis-streams.context';
+export {
+  RedisStreamsEventsMap,
+  RedisStreamsStatus,
+  type RedisStreamsConnectionRole,
+  type RedisStreamsEvents,
+} from './redis-streams.events';
+export type {
+  RedisStreamsClientOptions,
+  RedisStreamsConnection,
+  RedisStreamsConnectionOptions,
+  RedisStreamsServerOptions,
+} from './redis-streams.options';
+export {
+  RedisStreamsServer,
+  type RedisStreamsCapabilities,
+  type RedisStreamsLag,
+  type RedisStreamsStats,
+} from './server-redis-streams';

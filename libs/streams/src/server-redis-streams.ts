@@ -1,0 +1,904 @@
+import { Logger } from '@nestjs/common';
+import {
+  CustomTransportStrategy,
+  IncomingEvent,
+  IncomingRequest,
+  MessageHandler,
+  MsPattern,
+  Server,
+} from '@nestjs/microservices';
+import type { Redis, RedisOptions } from 'ioredis';
+import { lastValueFrom } from 'rxjs';
+import {
+  closeClient,
+  connectClient,
+  connectionName,
+  createConnection,
+  trackStatus,
+} from './redis-streams.connection';
+import {
+  DATA_FIELD,
+  NOT_INITIALIZED_SERVER,
+  PATTERN_FIELD,
+  REDIS_STREAMS_TRANSPORT,
+} from './redis-streams.constants';
+import { RedisStreamsContext } from './redis-streams.context';
+import {
+  RedisStreamsConnectionRole,
+  RedisStreamsEvents,
+  RedisStreamsStatus,
+} from './redis-streams.events';
+import { renewLeases } from './redis-streams.lease';
+import {
+  resolveServerOptions,
+  resolveStreams,
+  type ResolvedServerOptions,
+  type RedisStreamsServerOptions,
+} from './redis-streams.options';
+import {
+  decodeEntry,
+  describeError,
+  isRedisError,
+  parseAutoClaimReply,
+  parseReadReply,
+  type RawStreamEntry,
+  type StreamBatch,
+} from './redis-streams.parser';
+import { CapacityGate, delay, KeyedSerializer, Semaphore } from './redis-streams.scheduler';
+
+/** Counters of a {@link RedisStreamsServer}, since it was created. */
+export interface RedisStreamsStats {
+  /** Entries whose handler succeeded (then acknowledged). */
+  processed: number;
+  /** Failed handler attempts (each retry counts). */
+  failed: number;
+  /** Entries moved to a dead-letter stream (failing, malformed or over-delivered). */
+  deadLettered: number;
+  /** Entries taken over with XAUTOCLAIM and dispatched. */
+  claimed: number;
+  /** Pending entries found deleted from their stream (trimmed), acknowledged and skipped. */
+  trimmed: number;
+  /** Entries without a handler for their pattern, acknowledged and skipped. */
+  ignored: number;
+  /** Entries held by this consumer: queued or running. */
+  inFlight: number;
+  /** Handlers running now (never above `concurrency`). */
+  running: number;
+}
+
+/** Backlog of one stream for the group. */
+export interface RedisStreamsLag {
+  stream: string;
+  partition: number;
+  /** Entries delivered to the group but not acknowledged (XPENDING summary). */
+  pending: number;
+  /**
+   * Entries not yet delivered to the group: XINFO GROUPS `lag` (Redis 7+), else entries-added
+   * minus the group's entries-read when both are known, else null.
+   */
+  lag: number | null;
+  lastDeliveredId: string | null;
+}
+
+export interface RedisStreamsCapabilities {
+  /** XACKDEL (Redis 8.2+). */
+  xackdel: boolean;
+}
+
+type EntrySource = 'new' | 'pending' | 'claimed';
+
+type HandlerOutcome = { ok: true } | { ok: false; error: unknown };
+
+interface HeldEntry {
+  stream: string;
+  partition: number;
+  id: string;
+  deliveryCount: number;
+  /** Another consumer took the entry over (or it left the PEL): do not start it. */
+  lost: boolean;
+}
+
+type PendingListener = {
+  event: keyof RedisStreamsEvents;
+  callback: RedisStreamsEvents[keyof RedisStreamsEvents];
+};
+
+/** Pause after an unexpected read error, so a persistent error does not spin. */
+const READ_ERROR_BACKOFF_MS = 1_000;
+/** A ready reader silent for BLOCK plus this long is considered dead, and reconnected. */
+const READER_SILENCE_GRACE_MS = 10_000;
+
+/**
+ * Redis Streams transport: consumer groups over several partition streams, acknowledged after
+ * the handler succeeded, retried in place, dead-lettered after `maxDeliveries`, with bounded
+ * concurrency and per-key ordering. Handlers are plain `@EventPattern(pattern)` methods.
+ * @publicApi
+ */
+export class RedisStreamsServer
+  extends Server<RedisStreamsEvents, RedisStreamsStatus>
+  implements CustomTransportStrategy
+{
+  override transportId = REDIS_STREAMS_TRANSPORT;
+  protected override readonly logger = new Logger(RedisStreamsServer.name);
+
+  protected readonly config: ResolvedServerOptions;
+  /** Dedicated to the blocking XREADGROUP. */
+  protected reader: Redis | undefined;
+  /** XACK, XAUTOCLAIM, XPENDING, dead-letter XADD, ... */
+  protected commands: Redis | undefined;
+  protected streams: string[] = [];
+  protected isExplicitlyClosed = false;
+  protected pendingEventListeners: PendingListener[] = [];
+
+  private readonly partitions = new Map<string, number>();
+  private readonly abort = new AbortController();
+  private readLoop: Promise<void> | undefined;
+  private claimTimer: NodeJS.Timeout | undefined;
+  private claimRun: Promise<void> | undefined;
+  private readonly claimCursors = new Map<string, string>();
+  private closing: Promise<void> | undefined;
+  /** close() gave up waiting: late finishers must not acknowledge. */
+  private abandoned = false;
+  private groupsReady: Promise<void> | undefined;
+  private capabilities: RedisStreamsCapabilities = { xackdel: false };
+
+  private readonly held = new Map<string, HeldEntry>();
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly gate: CapacityGate;
+  private readonly slots: Semaphore;
+  private readonly ordering = new KeyedSerializer();
+  private readonly counters = {
+    processed: 0,
+    failed: 0,
+    deadLettered: 0,
+    claimed: 0,
+    trimmed: 0,
+    ignored: 0,
+  };
+
+  constructor(protected readonly options: RedisStreamsServerOptions) {
+    super();
+    this.config = resolveServerOptions(options);
+    this.gate = new CapacityGate(this.config.concurrency);
+    this.slots = new Semaphore(this.config.concurrency);
+    this.initializeDeserializer({ deserializer: options.deserializer });
+  }
+
+  listen(callback: (err?: unknown, ...optionalParams: unknown[]) => void): void {
+    this.start().then(
+      () => callback(),
+      (err: unknown) => callback(err),
+    );
+  }
+
+  /** Connects, creates the groups, then starts the (single) read loop. */
+  protected async start(): Promise<void> {
+    if (this.reader || this.commands)
+      throw new Error('RedisStreamsServer: listen() was already called');
+    this.streams = await resolveStreams(this.options.streams);
+    this.streams.forEach((stream, index) => this.partitions.set(stream, index));
+    const reader = (this.reader = this.createRedisClient('reader'));
+    const commands = (this.commands = this.createRedisClient('commands'));
+    if (reader === commands) {
+      throw new Error(
+        'RedisStreamsServer: the connection factory must return a new client per call',
+      );
+    }
+    const clients = new Map<RedisStreamsConnectionRole, Redis>([
+      ['reader', reader],
+      ['commands', commands],
+    ]);
+    trackStatus({
+      clients,
+      logger: this.logger,
+      isClosed: () => this.isExplicitlyClosed,
+      emit: (status) => this._status$.next(status),
+    });
+    this.pendingEventListeners.forEach(({ event, callback }) =>
+      clients.forEach((client, role) =>
+        client.on(event, (...args: unknown[]) =>
+          (callback as (...a: unknown[]) => void)(role, ...args),
+        ),
+      ),
+    );
+    this.pendingEventListeners = [];
+    try {
+      await Promise.all([connectClient(reader), connectClient(commands)]);
+      await this.detectCapabilities();
+      await this.ensureGroups();
+    } catch (err) {
+      this.isExplicitlyClosed = true;
+      reader.disconnect();
+      commands.disconnect();
+      throw err;
+    }
+    if (this.isExplicitlyClosed) return;
+    this.startReadLoop();
+  }
+
+  /**
+   * Stops reading (the blocking connection is dropped, which aborts the BLOCK), waits up to
+   * `shutdownTimeoutMs` for running handlers, then quits. Entries not finished stay pending, to
+   * be re-read by this consumer on restart or claimed by another one. The consumer is never
+   * deleted from the group.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  protected async shutdown(): Promise<void> {
+    this.isExplicitlyClosed = true;
+    this.abort.abort();
+    clearTimeout(this.claimTimer);
+    this.gate.wakeAll();
+    this.reader?.disconnect();
+    await this.readLoop;
+    await this.claimRun;
+    if (!(await this.drain(this.config.shutdownTimeoutMs))) {
+      this.abandoned = true;
+      this.logger.warn(
+        `${this.slots.running} handler(s) still running after ${this.config.shutdownTimeoutMs} ms; ` +
+          'their entries stay pending and will be redelivered',
+      );
+    }
+    await closeClient(this.commands);
+    this.pendingEventListeners = [];
+  }
+
+  /** `[reader, commands]`: the blocking connection and the command connection. */
+  unwrap<T>(): T {
+    if (!this.reader || !this.commands) throw new Error(NOT_INITIALIZED_SERVER);
+    return [this.reader, this.commands] as T;
+  }
+
+  on<
+    EventKey extends keyof RedisStreamsEvents = keyof RedisStreamsEvents,
+    EventCallback extends RedisStreamsEvents[EventKey] = RedisStreamsEvents[EventKey],
+  >(event: EventKey, callback: EventCallback): void {
+    if (this.reader && this.commands) {
+      const cb = callback as (...args: unknown[]) => void;
+      this.reader.on(event, (...args: unknown[]) => cb('reader', ...args));
+      this.commands.on(event, (...args: unknown[]) => cb('commands', ...args));
+    } else {
+      this.pendingEventListeners.push({ event, callback });
+    }
+  }
+
+  /** Counters since creation, plus what is held and running now. */
+  stats(): RedisStreamsStats {
+    return { ...this.counters, inFlight: this.gate.value, running: this.slots.running };
+  }
+
+  /** Server features detected at start. */
+  getCapabilities(): RedisStreamsCapabilities {
+    return { ...this.capabilities };
+  }
+
+  /** The streams consumed, in partition order (resolved in listen()). */
+  getStreams(): readonly string[] {
+    return this.streams;
+  }
+
+  /** Per stream: entries pending in the group and entries not yet delivered to it. */
+  async lag(): Promise<RedisStreamsLag[]> {
+    const commands = this.requireCommands();
+    return Promise.all(
+      this.streams.map(async (stream, partition): Promise<RedisStreamsLag> => {
+        const [summary, groups] = await Promise.all([
+          commands.call('XPENDING', stream, this.config.group),
+          commands.call('XINFO', 'GROUPS', stream),
+        ]);
+        const pending = Array.isArray(summary) ? Number(summary[0]) : 0;
+        const info = (Array.isArray(groups) ? groups : [])
+          .map(toRecord)
+          .find((g) => g.name === this.config.group);
+        let lag = toNumber(info?.lag);
+        if (lag === null && info) {
+          const entriesRead = toNumber(info['entries-read']);
+          if (entriesRead !== null) {
+            const added = toNumber(
+              toRecord(await commands.call('XINFO', 'STREAM', stream))['entries-added'],
+            );
+            lag = added === null ? null : Math.max(added - entriesRead, 0);
+          }
+        }
+        const lastDelivered = info?.['last-delivered-id'];
+        return {
+          stream,
+          partition,
+          pending,
+          lag,
+          lastDeliveredId: typeof lastDelivered === 'string' ? lastDelivered : null,
+        };
+      }),
+    );
+  }
+
+  protected createRedisClient(role: 'reader' | 'commands'): Redis {
+    const name = connectionName('streams', this.config.group, this.config.consumer, role);
+    // A user's commandTimeout would cut the BLOCK short (a silent socket is caught by watchRead).
+    const forced: RedisOptions = role === 'reader' ? { commandTimeout: undefined } : {};
+    return createConnection({
+      connection: this.options.connection,
+      role,
+      defaults: { connectionName: name, maxRetriesPerRequest: null },
+      forced,
+      retryStrategy: (times) => this.createRetryStrategy(times),
+    });
+  }
+
+  createRetryStrategy(times: number): number | null {
+    if (this.isExplicitlyClosed) return null;
+    if (times > this.config.retryAttempts) {
+      this.logger.error('Retry time exhausted');
+      return null;
+    }
+    return this.config.retryDelay(times);
+  }
+
+  private requireCommands(): Redis {
+    if (!this.commands) throw new Error(NOT_INITIALIZED_SERVER);
+    return this.commands;
+  }
+
+  private async detectCapabilities(): Promise<void> {
+    try {
+      const info = await this.requireCommands().call('COMMAND', 'INFO', 'XACKDEL');
+      this.capabilities = { xackdel: Array.isArray(info) && Array.isArray(info[0]) };
+    } catch {
+      this.capabilities = { xackdel: false };
+    }
+  }
+
+  /** XGROUP CREATE ... MKSTREAM on every stream; an existing group (BUSYGROUP) is fine. */
+  protected ensureGroups(): Promise<void> {
+    this.groupsReady ??= Promise.all(
+      this.streams.map(async (stream) => {
+        try {
+          await this.requireCommands().call(
+            'XGROUP',
+            'CREATE',
+            stream,
+            this.config.group,
+            this.config.startId,
+            'MKSTREAM',
+          );
+        } catch (err) {
+          if (!isRedisError(err, 'BUSYGROUP')) throw err;
+        }
+      }),
+    )
+      .then(() => undefined)
+      .finally(() => {
+        this.groupsReady = undefined;
+      });
+    return this.groupsReady;
+  }
+
+  /** Exactly one read loop per server, whatever happens to the connections. */
+  private startReadLoop(): void {
+    if (this.readLoop) return;
+    this.readLoop = this.runReadLoop().catch((err: unknown) => {
+      this.logger.error(`Read loop stopped: ${describeError(err)}`);
+    });
+  }
+
+  private async runReadLoop(): Promise<void> {
+    await this.readOwnPending();
+    if (this.isExplicitlyClosed) return;
+    this.scheduleClaim(0);
+    const { group, consumer, batchSize, blockMs } = this.config;
+    const ids = this.streams.map(() => '>');
+    while (!this.isExplicitlyClosed) {
+      await this.gate.waitForRoom();
+      if (this.isExplicitlyClosed) break;
+      try {
+        const reply = await this.watchRead(
+          this.reader!.call(
+            'XREADGROUP',
+            'GROUP',
+            group,
+            consumer,
+            'COUNT',
+            batchSize,
+            'BLOCK',
+            blockMs,
+            'STREAMS',
+            ...this.streams,
+            ...ids,
+          ),
+        );
+        // Entries read while closing stay pending: re-read on restart or claimed elsewhere.
+        if (this.isExplicitlyClosed) break;
+        await this.dispatchBatches(parseReadReply(reply), 'new');
+      } catch (err) {
+        if (!(await this.onReadError(err))) break;
+      }
+    }
+  }
+
+  /**
+   * A half-open TCP connection never answers the BLOCK: if the reader looks ready but stays
+   * silent for BLOCK + grace, drop the socket and reconnect (ioredis re-sends the read).
+   */
+  private async watchRead<T>(read: Promise<T>): Promise<T> {
+    const limit = this.config.blockMs + READER_SILENCE_GRACE_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      timer = setTimeout(() => {
+        if (this.isExplicitlyClosed) return;
+        if (this.reader?.status === 'ready') {
+          this.logger.warn(`No reply to XREADGROUP within ${limit} ms; reconnecting the reader`);
+          this.reader.disconnect(true);
+        }
+        arm();
+      }, limit);
+    };
+    arm();
+    try {
+      return await read;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * This consumer's own pending entries first (XREADGROUP with id 0, which ignores BLOCK): what
+   * a previous run of this consumer read but did not acknowledge. Paged per stream.
+   */
+  private async readOwnPending(): Promise<void> {
+    const { group, consumer, batchSize } = this.config;
+    const cursors = new Map(this.streams.map((stream) => [stream, '0']));
+    while (cursors.size > 0 && !this.isExplicitlyClosed) {
+      await this.gate.waitForRoom();
+      if (this.isExplicitlyClosed) return;
+      const keys = [...cursors.keys()];
+      let batches: StreamBatch[];
+      try {
+        const reply = await this.reader!.call(
+          'XREADGROUP',
+          'GROUP',
+          group,
+          consumer,
+          'COUNT',
+          batchSize,
+          'STREAMS',
+          ...keys,
+          ...keys.map((key) => cursors.get(key)!),
+        );
+        batches = parseReadReply(reply);
+      } catch (err) {
+        if (!(await this.onReadError(err))) return;
+        continue;
+      }
+      for (const key of keys) {
+        const entries = batches.find((b) => b.stream === key)?.entries ?? [];
+        if (entries.length === 0) cursors.delete(key);
+        else cursors.set(key, entries[entries.length - 1].id);
+      }
+      if (this.isExplicitlyClosed) return;
+      await this.dispatchBatches(batches, 'pending');
+    }
+  }
+
+  /** Returns false when the loop must stop. */
+  private async onReadError(err: unknown): Promise<boolean> {
+    if (this.isExplicitlyClosed || this.reader?.status === 'end') return false;
+    if (isRedisError(err, 'NOGROUP')) {
+      // The stream or group vanished (deleted, or Redis restarted without persistence).
+      this.logger.warn(`Consumer group missing, re-creating it: ${describeError(err)}`);
+      try {
+        await this.ensureGroups();
+        return true;
+      } catch (createErr) {
+        err = createErr;
+      }
+    }
+    this.logger.error(`Reading streams failed: ${describeError(err)}`);
+    await delay(READ_ERROR_BACKOFF_MS, this.abort.signal);
+    return !this.isExplicitlyClosed;
+  }
+
+  private scheduleClaim(ms: number): void {
+    if (this.isExplicitlyClosed) return;
+    this.claimTimer = setTimeout(() => {
+      this.claimRun = this.claimTick()
+        .catch((err: unknown) => this.logger.error(`Claiming failed: ${describeError(err)}`))
+        .finally(() => {
+          this.claimRun = undefined;
+          this.scheduleClaim(this.config.claimIntervalMs);
+        });
+    }, ms);
+  }
+
+  /** Renews the leases of held entries, then takes over idle entries of dead consumers. */
+  private async claimTick(): Promise<void> {
+    await this.renewHeldLeases();
+    const { group, consumer, claimIdleMs, batchSize } = this.config;
+    const commands = this.requireCommands();
+    for (const stream of this.streams) {
+      const room = this.gate.free;
+      if (this.isExplicitlyClosed || room <= 0) return;
+      let reply: unknown;
+      try {
+        reply = await commands.call(
+          'XAUTOCLAIM',
+          stream,
+          group,
+          consumer,
+          claimIdleMs,
+          this.claimCursors.get(stream) ?? '0-0',
+          'COUNT',
+          Math.min(batchSize, room),
+        );
+      } catch (err) {
+        if (!isRedisError(err, 'NOGROUP')) throw err;
+        await this.ensureGroups();
+        continue;
+      }
+      const { cursor, entries, deletedIds } = parseAutoClaimReply(reply);
+      this.claimCursors.set(stream, cursor);
+      // Redis 7 drops deleted entries from the PEL itself and reports their ids.
+      if (deletedIds.length > 0) this.skipTrimmed(stream, deletedIds);
+      // Claimed while closing: they stay pending (owned by us) and become claimable again.
+      if (this.isExplicitlyClosed) return;
+      await this.dispatchBatches([{ stream, entries }], 'claimed');
+    }
+  }
+
+  private async renewHeldLeases(): Promise<void> {
+    const byStream = new Map<string, HeldEntry[]>();
+    for (const entry of this.held.values()) {
+      const list = byStream.get(entry.stream) ?? [];
+      list.push(entry);
+      byStream.set(entry.stream, list);
+    }
+    for (const [stream, entries] of byStream) {
+      if (this.isExplicitlyClosed) return;
+      try {
+        const renewed = new Set(
+          await renewLeases(
+            this.requireCommands(),
+            stream,
+            this.config.group,
+            this.config.consumer,
+            entries.map((e) => e.id),
+          ),
+        );
+        const lost = entries.filter((e) => !renewed.has(e.id) && this.held.get(heldKey(e)) === e);
+        lost.forEach((e) => (e.lost = true));
+        if (lost.length > 0) {
+          this.logger.warn(
+            `${lost.length} entr${lost.length === 1 ? 'y' : 'ies'} of ${stream} no longer owned by ` +
+              `${this.config.consumer} (claimed elsewhere or gone); not starting them`,
+          );
+        }
+      } catch (err) {
+        this.logger.error(`Renewing leases on ${stream} failed: ${describeError(err)}`);
+      }
+    }
+  }
+
+  private async dispatchBatches(batches: StreamBatch[], source: EntrySource): Promise<void> {
+    for (const { stream, entries } of batches) {
+      const partition = this.partitions.get(stream);
+      if (partition === undefined) continue;
+      const fresh = entries.filter((e) => !this.held.has(heldKey({ stream, id: e.id })));
+      const trimmed = fresh.filter((e) => e.fields === null).map((e) => e.id);
+      if (trimmed.length > 0) this.skipTrimmed(stream, trimmed);
+      const live = fresh.filter((e) => e.fields !== null);
+      if (live.length === 0) continue;
+      const counts =
+        source === 'new'
+          ? undefined
+          : await this.deliveryCounts(
+              stream,
+              live.map((e) => e.id),
+            );
+      for (const entry of live) {
+        const deliveryCount = counts ? counts.get(entry.id) : 1;
+        // Not pending for this consumer any more (acknowledged or taken over meanwhile), or
+        // dispatched by the other path (read loop / claim tick) while XPENDING was answering.
+        if (deliveryCount === undefined || this.held.has(heldKey({ stream, id: entry.id })))
+          continue;
+        if (source === 'claimed') this.counters.claimed++;
+        this.dispatch({ stream, partition, id: entry.id, deliveryCount, lost: false }, entry);
+      }
+    }
+  }
+
+  /** Times-delivered counters (XPENDING) of entries this consumer owns. */
+  private async deliveryCounts(stream: string, ids: string[]): Promise<Map<string, number>> {
+    const pipeline = this.requireCommands().pipeline();
+    ids.forEach((id) => pipeline.xpending(stream, this.config.group, id, id, 1));
+    const results = (await pipeline.exec()) ?? [];
+    const counts = new Map<string, number>();
+    results.forEach(([err, reply], i) => {
+      if (err || !Array.isArray(reply) || !Array.isArray(reply[0])) return;
+      const [id, owner, , count] = reply[0] as unknown[];
+      if (id === ids[i] && owner === this.config.consumer) counts.set(ids[i], Number(count));
+    });
+    return counts;
+  }
+
+  /** Entries deleted from the stream while pending: acknowledge, count, move on. */
+  private skipTrimmed(stream: string, ids: string[]): void {
+    this.counters.trimmed += ids.length;
+    this.logger.warn(
+      `${ids.length} pending entr${ids.length === 1 ? 'y' : 'ies'} of ${stream} were trimmed; skipped`,
+    );
+    this.requireCommands()
+      .call('XACK', stream, this.config.group, ...ids)
+      .catch((err: unknown) =>
+        this.logger.error(`XACK of trimmed entries failed: ${describeError(err)}`),
+      );
+  }
+
+  /**
+   * Takes an entry in charge: decoded and keyed synchronously, so entries of one key are chained
+   * in the order they were read; the handler runs later, within the concurrency limit.
+   */
+  private dispatch(entry: HeldEntry, raw: RawStreamEntry): void {
+    const key = heldKey(entry);
+    this.held.set(key, entry);
+    this.gate.increment();
+    const fields = raw.fields ?? {};
+    let task: Promise<void>;
+    const decoded = decodeEntry(fields);
+    if (!decoded.ok) {
+      task = this.deadLetter(entry, fields, decoded.reason, true);
+    } else {
+      let orderingKey: string | undefined;
+      let keyError: unknown;
+      try {
+        orderingKey = this.config.orderingKey?.(decoded.data, decoded.pattern);
+      } catch (err) {
+        keyError = err;
+      }
+      task =
+        keyError === undefined
+          ? this.ordering.run(orderingKey, () =>
+              this.process(entry, decoded.pattern, decoded.data, fields),
+            )
+          : this.deadLetter(entry, fields, `orderingKey failed: ${describeError(keyError)}`, true);
+    }
+    const tracked: Promise<void> = task
+      .catch((err: unknown) =>
+        this.logger.error(`Entry ${entry.stream} ${entry.id} failed: ${describeError(err)}`),
+      )
+      .finally(() => {
+        this.held.delete(key);
+        this.tasks.delete(tracked);
+        this.gate.decrement();
+      });
+    this.tasks.add(tracked);
+  }
+
+  private mustNotStart(entry: HeldEntry): boolean {
+    return this.isExplicitlyClosed || entry.lost;
+  }
+
+  private async process(
+    entry: HeldEntry,
+    rawPattern: string,
+    rawData: unknown,
+    fields: Record<string, string>,
+  ): Promise<void> {
+    if (this.mustNotStart(entry)) return;
+    const { maxDeliveries } = this.config;
+    if (entry.deliveryCount > maxDeliveries) {
+      await this.deadLetter(
+        entry,
+        fields,
+        `Delivered ${entry.deliveryCount} times (maxDeliveries ${maxDeliveries}) without being acknowledged`,
+      );
+      return;
+    }
+    let packet: IncomingRequest | IncomingEvent;
+    try {
+      packet = await this.deserializer.deserialize(
+        { pattern: rawPattern, data: rawData },
+        { channel: entry.stream },
+      );
+    } catch (err) {
+      await this.deadLetter(entry, fields, `Deserialization failed: ${describeError(err)}`, true);
+      return;
+    }
+    const pattern =
+      typeof packet.pattern === 'string'
+        ? packet.pattern
+        : this.normalizePattern(packet.pattern as MsPattern);
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) {
+      if (this.mustNotStart(entry)) return;
+      this.logger.debug(
+        `No event handler for pattern "${pattern}" (${entry.stream} ${entry.id}); acknowledged`,
+      );
+      await this.ack(entry);
+      this.counters.ignored++;
+      return;
+    }
+    for (;;) {
+      if (this.mustNotStart(entry)) return;
+      await this.slots.acquire();
+      let error: unknown;
+      try {
+        if (this.mustNotStart(entry)) return;
+        const ctx = new RedisStreamsContext([
+          entry.stream,
+          entry.id,
+          entry.deliveryCount,
+          entry.partition,
+          this.config.group,
+          this.config.consumer,
+          pattern,
+        ]);
+        const outcome = await this.invokeHandler(handler, packet.data, ctx);
+        if (outcome.ok) {
+          this.counters.processed++;
+          if (!this.abandoned) await this.ack(entry);
+          return;
+        }
+        error = outcome.error;
+        this.counters.failed++;
+        if (entry.deliveryCount >= maxDeliveries) {
+          if (!this.abandoned) await this.deadLetter(entry, fields, describeError(error));
+          return;
+        }
+      } finally {
+        this.slots.release();
+      }
+      const wait = this.config.retryDelayMs(entry.deliveryCount);
+      this.logger.warn(
+        `Handler of "${pattern}" failed for ${entry.stream} ${entry.id} (delivery ` +
+          `${entry.deliveryCount}/${maxDeliveries}): ${describeError(error)}; retrying in ${wait} ms`,
+      );
+      // The slot is free meanwhile, but the ordering key stays blocked: order holds.
+      if (!(await delay(wait, this.abort.signal))) return;
+      if (!(await this.recordRedelivery(entry))) return;
+    }
+  }
+
+  /** Bumps the entry's delivery counter in Redis (XCLAIM RETRYCOUNT) if it is still ours. */
+  private async recordRedelivery(entry: HeldEntry): Promise<boolean> {
+    const next = entry.deliveryCount + 1;
+    const renewed = await renewLeases(
+      this.requireCommands(),
+      entry.stream,
+      this.config.group,
+      this.config.consumer,
+      [entry.id],
+      next,
+    );
+    if (renewed.length === 0) {
+      entry.lost = true;
+      this.logger.warn(
+        `${entry.stream} ${entry.id} was taken over or acknowledged elsewhere; not retrying`,
+      );
+      return false;
+    }
+    entry.deliveryCount = next;
+    return true;
+  }
+
+  /**
+   * Runs a handler through Nest's processing hooks; settles when its result (value, Promise or
+   * Observable) has completed, with the handler's error if any (Nest hands over exceptions as
+   * `{ status, message }` objects, not Errors).
+   */
+  private invokeHandler(
+    handler: MessageHandler,
+    data: unknown,
+    ctx: RedisStreamsContext,
+  ): Promise<HandlerOutcome> {
+    const transportId = this.transportId;
+    return new Promise<HandlerOutcome>((resolve) => {
+      const done = async (): Promise<void> => {
+        try {
+          const result: unknown = await handler(data, ctx);
+          await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+          resolve({ ok: true });
+        } catch (error) {
+          resolve({ ok: false, error });
+        } finally {
+          this.onProcessingEndHook?.(transportId, ctx);
+        }
+      };
+      try {
+        const hooked: unknown = this.onProcessingStartHook(transportId, ctx, done);
+        if (hooked instanceof Promise) {
+          hooked.catch((error: unknown) => resolve({ ok: false, error }));
+        }
+      } catch (error) {
+        resolve({ ok: false, error });
+      }
+    });
+  }
+
+  private async ack(entry: HeldEntry): Promise<void> {
+    const { group } = this.config;
+    const commands = this.requireCommands();
+    if (this.config.deleteAcked && this.capabilities.xackdel) {
+      await commands.call('XACKDEL', entry.stream, group, 'ACKED', 'IDS', 1, entry.id);
+    } else {
+      await commands.call('XACK', entry.stream, group, entry.id);
+    }
+  }
+
+  /** XADD to the dead-letter stream and XACK, in one MULTI. */
+  private async deadLetter(
+    entry: HeldEntry,
+    fields: Record<string, string>,
+    error: string,
+    malformed = false,
+  ): Promise<void> {
+    if (this.abandoned) return;
+    const target = this.config.deadLetterStream(entry.stream);
+    const record: (string | number)[] = [
+      PATTERN_FIELD,
+      fields[PATTERN_FIELD] ?? '',
+      DATA_FIELD,
+      fields[DATA_FIELD] ?? '',
+      'error',
+      error,
+      'deliveryCount',
+      entry.deliveryCount,
+      'originalStream',
+      entry.stream,
+      'originalId',
+      entry.id,
+      'group',
+      this.config.group,
+      'consumer',
+      this.config.consumer,
+      'deadLetteredAt',
+      Date.now(),
+    ];
+    if (malformed) record.push('fields', JSON.stringify(fields));
+    const results = await this.requireCommands()
+      .multi()
+      .call('XADD', target, '*', ...record)
+      .call('XACK', entry.stream, this.config.group, entry.id)
+      .exec();
+    const failure = results?.find(([err]) => err)?.[0];
+    if (!results || failure) throw failure ?? new Error('Dead-letter transaction aborted');
+    this.counters.deadLettered++;
+    this.logger.warn(`Dead-lettered ${entry.stream} ${entry.id} to ${target}: ${error}`);
+  }
+
+  /** Waits for dispatched entries; false when `timeoutMs` passed first. */
+  private async drain(timeoutMs: number): Promise<boolean> {
+    if (this.tasks.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const drained = Promise.allSettled([...this.tasks]).then(() => true);
+    try {
+      return await Promise.race([drained, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function heldKey(entry: { stream: string; id: string }): string {
+  return `${entry.stream}\u0000${entry.id}`;
+}
+
+/** `[k1, v1, k2, v2, ...]` → record (XINFO replies). */
+function toRecord(raw: unknown): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  if (!Array.isArray(raw)) return record;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (typeof raw[i] === 'string') record[raw[i] as string] = raw[i + 1];
+  }
+  return record;
+}
+
+function toNumber(value: unknown): number | null {
+  if (value === null || value === undefined || value === '') return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}

@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { CONFIG_VARIABLE_NAMES } from '../../apps/api/src/config';
+import { WORKER_CONFIG_VARIABLES } from '../../apps/worker/src/worker.config';
+
+/**
+ * No Docker engine runs here, so docker-compose.yml and the Dockerfile are checked against the
+ * code instead: every variable they set is one the app reads, ports and health checks agree, and
+ * the commands start files the build produces.
+ */
+const ROOT = join(__dirname, '..', '..');
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+}
+
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+};
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const nestCli = JSON.parse(readFileSync(join(ROOT, 'nest-cli.json'), 'utf8')) as {
+  projects: Record<string, { sourceRoot: string; entryFile: string }>;
+};
+
+/** Where `nest build <project>` puts the entry file (tsc builder keeps the source tree). */
+function builtEntry(project: string): string {
+  const { sourceRoot, entryFile } = nestCli.projects[project];
+  return `dist/apps/${project}/${sourceRoot}/${entryFile}.js`;
+}
+
+const apis = ['api-1', 'api-2'];
+const workers = ['worker-1', 'worker-2'];
+const workerVariables = WORKER_CONFIG_VARIABLES.map((v) => v.name);
+
+describe('docker-compose.yml agrees with the code', () => {
+  it('has Redis 7 with persistence, two api replicas and two worker replicas', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'api-1',
+      'api-2',
+      'redis',
+      'worker-1',
+      'worker-2',
+    ]);
+    const redis = compose.services.redis;
+    expect(redis.image).toMatch(/^redis:7/);
+    expect(redis.command?.join(' ')).toContain('--appendonly yes');
+    expect(redis.volumes?.some((v) => v.endsWith(':/data'))).toBe(true);
+    expect(redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
+    expect(Object.keys(compose.volumes ?? {})).toContain('redis-data');
+  });
+
+  it.each(apis)(
+    '%s sets only variables the api reads, and its port, health check and command agree',
+    (name) => {
+      const api = compose.services[name];
+      const env = api.environment ?? {};
+      for (const variable of Object.keys(env)) expect(CONFIG_VARIABLE_NAMES).toContain(variable);
+      const port = env.PORT;
+      expect(api.ports?.some((p) => p.endsWith(`:${port}`))).toBe(true);
+      expect(api.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${port}/health`);
+      expect(env.REDIS_URL).toBe('redis://redis:6379');
+      expect(api.depends_on?.redis.condition).toBe('service_healthy');
+      expect(api.command).toEqual(['node', builtEntry('api')]);
+    },
+  );
+
+  it.each(workers)(
+    '%s sets only variables the worker reads, and its port, health check and command agree',
+    (name) => {
+      const worker = compose.services[name];
+      const env = worker.environment ?? {};
+      for (const variable of Object.keys(env)) expect(workerVariables).toContain(variable);
+      expect(worker.healthcheck?.test.join(' ')).toContain(
+        `http://127.0.0.1:${env.WORKER_PORT}/health`,
+      );
+      expect(worker.depends_on?.redis.condition).toBe('service_healthy');
+      expect(worker.command).toEqual(['node', builtEntry('worker')]);
+    },
+  );
+
+  it('gives each worker replica its own stable consumer name', () => {
+    const names = workers.map((name) => compose.services[name].environment?.WORKER_CONSUMER_NAME);
+    expect(names.every((n) => typeof n === 'string' && n.length > 0)).toBe(true);
+    expect(new Set(names).size).toBe(workers.length);
+  });
+
+  it('configures every process of the deployment with the same session settings', () => {
+    const shared = [
+      'REDIS_URL',
+      'SESSION_PREFIX',
+      'SESSION_STREAM_PARTITIONS',
+      'SESSION_IDLE_TTL_SECONDS',
+      'SESSION_ABSOLUTE_TTL_SECONDS',
+    ];
+    for (const variable of shared) {
+      const values = new Set(
+        [...apis, ...workers].map((name) => compose.services[name].environment?.[variable]),
+      );
+      expect(values.size).toBe(1);
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  it('is multi-stage and its runtime stage runs the built api by default', () => {
+    const stages = [...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\w+)/gim)].map((m) => m[1]);
+    expect(stages.length).toBeGreaterThanOrEqual(3);
+    expect(dockerfile).toMatch(/npm ci/);
+    expect(dockerfile).toMatch(/npm run build/);
+    expect(dockerfile).toContain('COPY --from=build /app/dist ./dist');
+    expect(dockerfile).toContain(`CMD ["node", "${builtEntry('api')}"]`);
+    expect(dockerfile).toMatch(/^USER node$/m);
+  });
+});

@@ -1,0 +1,317 @@
+import Redis from 'ioredis';
+import { RedisStreamsServer } from '@app/streams';
+import {
+  deleteKeysWithPrefix,
+  newRedisClient,
+  testRedisUrl,
+  uniquePrefix,
+} from '../support/test-redis';
+import {
+  Deferred,
+  pendingEntries,
+  settledWithin,
+  startConsumer,
+  waitFor,
+  watchConcurrentReads,
+  xadd,
+  type RunningConsumer,
+} from './streams-fixture';
+
+describe('RedisStreamsServer recovery', () => {
+  let redis: Redis;
+  let prefix: string;
+  const running: RunningConsumer[] = [];
+
+  async function start(...args: Parameters<typeof startConsumer>): Promise<RunningConsumer> {
+    const consumer = await startConsumer(...args);
+    running.push(consumer);
+    return consumer;
+  }
+
+  beforeAll(() => {
+    redis = newRedisClient();
+  });
+  beforeEach(() => {
+    prefix = uniquePrefix('streams-recovery');
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((c) => c.close()));
+    await deleteKeysWithPrefix(redis, prefix);
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  it('re-reads its own pending entries on restart, before new ones, with their delivery count', async () => {
+    const stream = `${prefix}:s`;
+    await redis.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
+    const old1 = await xadd(redis, stream, 't.e', { n: 1 });
+    const old2 = await xadd(redis, stream, 't.e', { n: 2 });
+    // A previous run of consumer "c1" read both and died before acknowledging.
+    await redis.xreadgroup('GROUP', 'g', 'c1', 'COUNT', 10, 'STREAMS', stream, '>');
+    const fresh = await xadd(redis, stream, 't.e', { n: 3 });
+
+    const seen: Array<[string, number]> = [];
+    await start(
+      // A long claimIdleMs: only the pending re-read can bring old1/old2 back here.
+      { streams: [stream], group: 'g', consumer: 'c1', concurrency: 1, claimIdleMs: 60_000 },
+      ['t.e'],
+      (_data, ctx) => {
+        seen.push([ctx.getId(), ctx.getDeliveryCount()]);
+      },
+    );
+    await waitFor('three entries', () => seen.length === 3);
+    expect(seen).toEqual([
+      [old1, 2],
+      [old2, 2],
+      [fresh, 1],
+    ]);
+    await waitFor('acked', async () => (await pendingEntries(redis, stream, 'g')).length === 0);
+  });
+
+  it('restarting with unfinished work: close() leaves it pending and the next run finishes it', async () => {
+    const stream = `${prefix}:s`;
+    const never = new Deferred();
+    const first = await start(
+      { streams: [stream], group: 'g', consumer: 'stable', shutdownTimeoutMs: 100 },
+      ['t.e'],
+      () => never.promise,
+    );
+    const id = await xadd(redis, stream, 't.e', { n: 1 });
+    await waitFor('running', () => first.server.stats().running === 1);
+    await first.close();
+    expect(await pendingEntries(redis, stream, 'g')).toMatchObject([{ id, consumer: 'stable' }]);
+
+    const done: string[] = [];
+    await start(
+      { streams: [stream], group: 'g', consumer: 'stable', claimIdleMs: 60_000 },
+      ['t.e'],
+      (_d, ctx) => {
+        done.push(ctx.getId());
+      },
+    );
+    await waitFor('finished by the restarted consumer', () => done.length === 1);
+    expect(done).toEqual([id]);
+    await waitFor('acked', async () => (await pendingEntries(redis, stream, 'g')).length === 0);
+  });
+
+  it('a second consumer takes over (XAUTOCLAIM) what a dead consumer left pending', async () => {
+    const streams = [`${prefix}:s0`, `${prefix}:s1`];
+    const never = new Deferred();
+    const doomed = await start(
+      { streams, group: 'g', consumer: 'doomed', shutdownTimeoutMs: 50 },
+      ['t.e'],
+      () => never.promise,
+    );
+    const ids = [
+      await xadd(redis, streams[0], 't.e', { n: 0 }),
+      await xadd(redis, streams[1], 't.e', { n: 1 }),
+    ];
+    await waitFor('both running', () => doomed.server.stats().running === 2);
+    await doomed.close(); // gives up on its handlers: nothing acknowledged
+
+    const pendingBefore = [
+      ...(await pendingEntries(redis, streams[0], 'g')),
+      ...(await pendingEntries(redis, streams[1], 'g')),
+    ];
+    expect(pendingBefore.map((p) => p.consumer)).toEqual(['doomed', 'doomed']);
+
+    const taken: Array<{ id: string; stream: string; partition: number; deliveries: number }> = [];
+    const rescuer = await start(
+      { streams, group: 'g', consumer: 'rescuer', claimIdleMs: 300, claimIntervalMs: 50 },
+      ['t.e'],
+      (_d, ctx) => {
+        taken.push({
+          id: ctx.getId(),
+          stream: ctx.getStream(),
+          partition: ctx.getPartition(),
+          deliveries: ctx.getDeliveryCount(),
+        });
+      },
+    );
+    await waitFor('both taken over', () => taken.length === 2);
+    expect(taken.map((t) => `${t.partition}:${t.id}`).sort()).toEqual(
+      [`0:${ids[0]}`, `1:${ids[1]}`].sort(),
+    );
+    expect(taken.every((t) => t.deliveries === 2)).toBe(true);
+    await waitFor('acked', async () => {
+      const p = await Promise.all(streams.map((s) => pendingEntries(redis, s, 'g')));
+      return p.every((x) => x.length === 0);
+    });
+    expect(rescuer.server.stats()).toMatchObject({ claimed: 2, processed: 2 });
+  });
+
+  it('handles entries trimmed while pending (nil fields / XAUTOCLAIM deleted ids) without crashing', async () => {
+    const stream = `${prefix}:s`;
+    await redis.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
+    const gone = [
+      await xadd(redis, stream, 't.e', { n: 0 }),
+      await xadd(redis, stream, 't.e', { n: 1 }),
+      await xadd(redis, stream, 't.e', { n: 2 }),
+    ];
+    const kept = await xadd(redis, stream, 't.e', { n: 3 });
+    // Own pending (re-read with id 0 gives nil fields) and a dead consumer's (XAUTOCLAIM).
+    await redis.xreadgroup('GROUP', 'g', 'me', 'COUNT', 2, 'STREAMS', stream, '>');
+    await redis.xreadgroup('GROUP', 'g', 'dead', 'COUNT', 2, 'STREAMS', stream, '>');
+    await redis.xdel(stream, gone[0]);
+    await redis.xtrim(stream, 'MINID', kept); // drops gone[1] and gone[2]
+    expect(await redis.xlen(stream)).toBe(1);
+
+    const seen: string[] = [];
+    const consumer = await start(
+      { streams: [stream], group: 'g', consumer: 'me', claimIdleMs: 200, claimIntervalMs: 50 },
+      ['t.e'],
+      (_d, ctx) => {
+        seen.push(ctx.getId());
+      },
+    );
+    await waitFor('kept entry handled', () => seen.length === 1);
+    await waitFor(
+      'no pending left',
+      async () => (await pendingEntries(redis, stream, 'g')).length === 0,
+    );
+    expect(seen).toEqual([kept]);
+    expect(consumer.server.stats().trimmed).toBe(3);
+    // Still consuming afterwards.
+    const later = await xadd(redis, stream, 't.e', { n: 4 });
+    await waitFor('later entry', () => seen.includes(later));
+  });
+
+  it('close() waits for running handlers, acknowledges them, and stops reading', async () => {
+    const stream = `${prefix}:s`;
+    const gate = new Deferred();
+    const finished: number[] = [];
+    const consumer = await start(
+      { streams: [stream], group: 'g', concurrency: 2, shutdownTimeoutMs: 5_000 },
+      ['t.e'],
+      async (data) => {
+        await gate.promise;
+        finished.push(data.n);
+      },
+    );
+    for (let n = 0; n < 5; n++) await xadd(redis, stream, 't.e', { n });
+    await waitFor('two running', () => consumer.server.stats().running === 2);
+
+    const closing = consumer.close();
+    expect(await settledWithin(closing, 100)).toBe('pending'); // waiting for the two handlers
+    gate.resolve();
+    await closing;
+
+    expect(finished).toHaveLength(2);
+    const pending = await pendingEntries(redis, stream, 'g');
+    // The two finished ones were acknowledged; queued ones were not started and stay pending.
+    expect(pending.length).toBeLessThanOrEqual(3);
+    expect(pending.every((p) => p.consumer === 'c1')).toBe(true);
+    const readBefore = await groupEntriesRead(redis, stream);
+    await xadd(redis, stream, 't.e', { n: 99 });
+    // Nothing reads any more: entries-read of the group does not move.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await groupEntriesRead(redis, stream)).toBe(readBefore);
+    expect(finished).toHaveLength(2);
+  });
+
+  it('close() gives up after shutdownTimeoutMs and does not acknowledge late finishers', async () => {
+    const stream = `${prefix}:s`;
+    const gate = new Deferred();
+    const consumer = await start(
+      { streams: [stream], group: 'g', shutdownTimeoutMs: 100 },
+      ['t.e'],
+      () => gate.promise,
+    );
+    const id = await xadd(redis, stream, 't.e', {});
+    await waitFor('running', () => consumer.server.stats().running === 1);
+    const started = Date.now();
+    await consumer.close();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    gate.resolve(); // finishes after the transport gave up on it
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await pendingEntries(redis, stream, 'g')).toMatchObject([{ id }]);
+  });
+
+  it('renews the lease of held entries: a slow handler is not taken over by another consumer', async () => {
+    const stream = `${prefix}:s`;
+    const gate = new Deferred();
+    const slowSeen: string[] = [];
+    const slow = await start(
+      { streams: [stream], group: 'g', consumer: 'slow', claimIdleMs: 300, claimIntervalMs: 50 },
+      ['t.e'],
+      async (_d, ctx) => {
+        slowSeen.push(ctx.getId());
+        await gate.promise;
+      },
+    );
+    const id = await xadd(redis, stream, 't.e', {});
+    await waitFor('slow running', () => slow.server.stats().running === 1);
+
+    const otherSeen: string[] = [];
+    await start(
+      { streams: [stream], group: 'g', consumer: 'other', claimIdleMs: 300, claimIntervalMs: 50 },
+      ['t.e'],
+      (_d, ctx) => {
+        otherSeen.push(ctx.getId());
+      },
+    );
+    // Several claim periods pass (well beyond claimIdleMs) while the handler runs.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(otherSeen).toEqual([]);
+    const [entry] = await pendingEntries(redis, stream, 'g');
+    expect(entry).toMatchObject({ id, consumer: 'slow', deliveries: 1 });
+    expect(entry.idleMs).toBeLessThan(300);
+
+    gate.resolve();
+    await waitFor('acked', async () => (await pendingEntries(redis, stream, 'g')).length === 0);
+    expect(slowSeen).toEqual([id]);
+  });
+
+  it('runs exactly one read loop through reconnects', async () => {
+    const stream = `${prefix}:s`;
+    const seen: number[] = [];
+    const name = `loop-${prefix}`;
+    const consumer = await start(
+      { streams: [stream], group: 'g', consumer: name },
+      ['t.e'],
+      (data) => {
+        seen.push(data.n);
+      },
+    );
+    const reads = watchConcurrentReads(consumer.server);
+    for (let round = 0; round < 3; round++) {
+      await killClients(redis, `streams:g:${name}:reader`);
+      await xadd(redis, stream, 't.e', { n: round });
+      await waitFor(`event ${round}`, () => seen.includes(round));
+    }
+    expect(reads.max()).toBe(1);
+    expect(reads.total()).toBeGreaterThan(3);
+    expect(seen).toEqual([0, 1, 2]);
+  });
+
+  it('rejects bad options early', () => {
+    const base = { connection: testRedisUrl(), streams: ['x'], group: 'g' };
+    expect(() => new RedisStreamsServer({ ...base, group: '' })).toThrow(/group/);
+    expect(() => new RedisStreamsServer({ ...base, concurrency: 0 })).toThrow(/concurrency/);
+    expect(
+      () => new RedisStreamsServer({ ...base, claimIdleMs: 100, claimIntervalMs: 100 }),
+    ).toThrow(/claimIdleMs/);
+    expect(() => new RedisStreamsServer({ ...base, connection: { keyPrefix: 'p:' } })).toThrow(
+      /keyPrefix/,
+    );
+  });
+});
+
+async function groupEntriesRead(redis: Redis, stream: string): Promise<unknown> {
+  const groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
+  const fields = groups[0];
+  return fields[fields.indexOf('entries-read') + 1];
+}
+
+/** CLIENT KILL the connections named `name` (the transport names them streams:<group>:<consumer>:<role>). */
+async function killClients(redis: Redis, name: string): Promise<void> {
+  const list = (await redis.client('LIST')) as string;
+  const ids = list
+    .split('\n')
+    .filter((line) => line.includes(` name=${name} `))
+    .map((line) => /\bid=(\d+)/.exec(line)?.[1])
+    .filter((id): id is string => !!id);
+  expect(ids.length).toBeGreaterThan(0);
+  for (const id of ids) await redis.client('KILL', 'ID', id);
+}

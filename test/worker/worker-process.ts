@@ -1,0 +1,93 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** The worker app (apps/worker/src/main.ts) as a real process, from source. */
+export class WorkerProcess {
+  output = '';
+
+  private constructor(
+    readonly name: string,
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {
+    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+  }
+
+  static async start(name: string, env: Record<string, string>): Promise<WorkerProcess> {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        '-r',
+        'tsconfig-paths/register',
+        join(ROOT, 'apps/worker/src/main.ts'),
+      ],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+          WORKER_PORT: String(port),
+          WORKER_CONSUMER_NAME: name,
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const worker = new WorkerProcess(name, port, child);
+    const deadline = Date.now() + 60_000;
+    while (!(await worker.healthy())) {
+      if (child.exitCode !== null)
+        throw new Error(`${name} exited (${child.exitCode}):\n${worker.output}`);
+      if (Date.now() > deadline) throw new Error(`${name} not healthy in 60 s:\n${worker.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return worker;
+  }
+
+  async healthy(): Promise<boolean> {
+    try {
+      return (await fetch(`http://127.0.0.1:${this.port}/health`)).ok;
+    } catch {
+      return false;
+    }
+  }
+
+  async metrics(): Promise<string> {
+    return (await fetch(`http://127.0.0.1:${this.port}/metrics`)).text();
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Sends a signal and waits for the exit; SIGKILL after `timeoutMs`. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | null> {
+    if (!this.alive) return this.child.exitCode;
+    const exited = new Promise<number | null>((resolve) =>
+      this.child.once('exit', (code) => resolve(code)),
+    );
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  }
+}
