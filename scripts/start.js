@@ -168,6 +168,7 @@ async function main() {
       );
       rmSync(redis.dir, { recursive: true, force: true });
     }
+    log(`stopped (exit code ${code})`);
     process.exit(code);
   };
   process.on('SIGTERM', () => void stop(0));

@@ -36,7 +36,7 @@ describe('npm start from a clean clone', () => {
   let output = '';
 
   afterAll(() => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    if (child?.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
     rmSync(clone, { recursive: true, force: true });
   });
 
@@ -53,7 +53,8 @@ describe('npm start from a clean clone', () => {
         REDIS_URL: `redis://127.0.0.1:${closedPort}`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
-      detached: false,
+      // Its own process group, like a terminal job: Ctrl-C or `kill -- -pgid` reaches every process.
+      detached: true,
     });
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -66,18 +67,21 @@ describe('npm start from a clean clone', () => {
     }
     expect(output).toMatch(/building/);
     expect(output).toMatch(/started a private redis-server/);
-    const ping = (await (await fetch(`http://127.0.0.1:${port}/ping`)).json());
+    const ping = await (await fetch(`http://127.0.0.1:${port}/ping`)).json();
     expect(ping).toEqual({ pong: true });
 
-    // npm runs the script in a child: signal the whole tree the way a terminal or an orchestrator does.
-    const exited = new Promise<number | null>((resolve) =>
-      child!.once('exit', (code) => resolve(code)),
-    );
-    execFileSync('pkill', ['-TERM', '-f', `${clone}/scripts/start.js`]);
-    const code = await exited;
-    expect(code).toBe(0);
+    const exited = new Promise<void>((resolve) => child!.once('close', () => resolve()));
+    process.kill(-child.pid!, 'SIGTERM');
+    await exited;
+    expect(output).toMatch(/\[start\] stopping/);
+    expect(output).toMatch(/\[start\] stopped \(exit code 0\)/);
     expect(await healthy(port)).toBe(false);
     expect(await healthy(workerPort)).toBe(false);
-    expect(output).toMatch(/stopping/);
+    // Nothing of this run is left: not the apps, not the private Redis.
+    const leftovers = execFileSync('ps', ['-eo', 'args'])
+      .toString()
+      .split('\n')
+      .filter((line) => line.includes(clone));
+    expect(leftovers).toEqual([]);
   });
 });
