@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { SessionModule, SessionService } from '@app/session';
 import { RedisServerProcess } from '../test/support/redis-server-process';
-import { WorkerProcess } from '../test/worker/worker-process';
+import { AppProcess } from '../test/support/app-process';
 
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 50_000);
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
       WORKER_CONCURRENCY: '64',
       LOG_LEVEL: 'warn',
     };
-    const worker = await WorkerProcess.start('bench-worker', env);
+    const worker = await AppProcess.start('worker', 'bench-worker', env);
     // Measured from the moment the worker is up (process start-up excluded).
     const started = performance.now();
     const remaining = await backlogOf(admin, streams, 'session-projections');

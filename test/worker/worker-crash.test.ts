@@ -2,7 +2,7 @@ import type { CreatedSession } from '@app/session';
 import { checkProjections } from '../../apps/worker/src/rebuild/projection-check';
 import { createSessionFixture, type SessionFixture } from '../session/session-fixture';
 import { testRedisUrl } from '../support/test-redis';
-import { WorkerProcess } from './worker-process';
+import { AppProcess } from '../support/app-process';
 
 jest.setTimeout(180_000);
 
@@ -31,7 +31,7 @@ async function groupBacklog(fx: SessionFixture): Promise<GroupInfo> {
 
 describe('Two workers, one killed with SIGKILL mid-burst (real processes)', () => {
   let fx: SessionFixture;
-  let workers: WorkerProcess[] = [];
+  let workers: AppProcess[] = [];
 
   beforeAll(async () => {
     fx = await createSessionFixture('worker-crash', { cache: { enabled: false } });
@@ -49,8 +49,8 @@ describe('Two workers, one killed with SIGKILL mid-burst (real processes)', () =
       SESSION_SWEEP_INTERVAL_SECONDS: '3600',
     };
     workers = await Promise.all([
-      WorkerProcess.start('crash-w1', env),
-      WorkerProcess.start('crash-w2', env),
+      AppProcess.start('worker', 'crash-w1', env),
+      AppProcess.start('worker', 'crash-w2', env),
     ]);
     const [victim, survivor] = workers;
     const service = fx.service;

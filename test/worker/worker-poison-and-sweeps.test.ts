@@ -6,7 +6,7 @@ import {
   type SessionFixture,
 } from '../session/session-fixture';
 import { testRedisUrl } from '../support/test-redis';
-import { WorkerProcess } from './worker-process';
+import { AppProcess } from '../support/app-process';
 
 jest.setTimeout(120_000);
 
@@ -27,11 +27,11 @@ async function until<T>(
 
 describe('A poison event (worker process)', () => {
   let fx: SessionFixture;
-  let worker: WorkerProcess;
+  let worker: AppProcess;
 
   beforeAll(async () => {
     fx = await createSessionFixture('worker-poison');
-    worker = await WorkerProcess.start('poison-w1', {
+    worker = await AppProcess.start('worker', 'poison-w1', {
       REDIS_URL: testRedisUrl(),
       SESSION_PREFIX: fx.prefix,
       WORKER_MAX_DELIVERIES: '3',
@@ -93,7 +93,7 @@ describe('A poison event (worker process)', () => {
 
 describe('Expiry sweeps shared by two workers (worker processes)', () => {
   let fx: SessionFixture;
-  let workers: WorkerProcess[];
+  let workers: AppProcess[];
   let queue: Queue;
   let queueConnection: Redis;
 
@@ -112,8 +112,8 @@ describe('Expiry sweeps shared by two workers (worker processes)', () => {
       SESSION_SWEEP_BATCH: '50',
     };
     workers = await Promise.all([
-      WorkerProcess.start('sweep-w1', env),
-      WorkerProcess.start('sweep-w2', env),
+      AppProcess.start('worker', 'sweep-w1', env),
+      AppProcess.start('worker', 'sweep-w2', env),
     ]);
     queueConnection = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
     queue = new Queue('expiry-sweep', {

@@ -5,7 +5,7 @@ import {
   type SessionFixture,
 } from '../session/session-fixture';
 import { testRedisUrl } from '../support/test-redis';
-import { WorkerProcess } from './worker-process';
+import { AppProcess } from '../support/app-process';
 
 jest.setTimeout(120_000);
 
@@ -27,12 +27,12 @@ async function eventually<T>(
 describe('Worker projections end to end (worker process, real Redis)', () => {
   let fx: SessionFixture;
   let sessions: SessionService;
-  let worker: WorkerProcess;
+  let worker: AppProcess;
 
   beforeAll(async () => {
     fx = await createSessionFixture('worker-e2e');
     sessions = fx.service;
-    worker = await WorkerProcess.start('worker-e2e-1', {
+    worker = await AppProcess.start('worker', 'worker-e2e-1', {
       REDIS_URL: testRedisUrl(),
       SESSION_PREFIX: fx.prefix,
       SESSION_MAX_PER_USER: '3',
@@ -49,6 +49,7 @@ describe('Worker projections end to end (worker process, real Redis)', () => {
 
   it('lists a user’s sessions with device metadata once the worker indexed them', async () => {
     const a = await sessions.create('alice', {}, { userAgent: 'Firefox', ip: '10.1.1.1' });
+    await new Promise((resolve) => setTimeout(resolve, 5)); // distinct creation times: newest first
     const b = await sessions.create('alice', {}, { userAgent: 'Safari' });
     await eventually(
       () => listed('alice'),

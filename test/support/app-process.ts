@@ -15,8 +15,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The worker app (apps/worker/src/main.ts) as a real process, from source. */
-export class WorkerProcess {
+const APPS = {
+  api: { entry: 'apps/api/src/main.ts', portVariable: 'PORT' },
+  worker: { entry: 'apps/worker/src/main.ts', portVariable: 'WORKER_PORT' },
+} as const;
+
+/** An app (apps/<name>/src/main.ts) as a real process, run from source with ts-node. */
+export class AppProcess {
   output = '';
 
   private constructor(
@@ -28,30 +33,29 @@ export class WorkerProcess {
     child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
   }
 
-  static async start(name: string, env: Record<string, string>): Promise<WorkerProcess> {
+  static async start(
+    app: keyof typeof APPS,
+    name: string,
+    env: Record<string, string>,
+  ): Promise<AppProcess> {
     const port = await freePort();
+    const { entry, portVariable } = APPS[app];
     const child = spawn(
       process.execPath,
-      [
-        '-r',
-        'ts-node/register/transpile-only',
-        '-r',
-        'tsconfig-paths/register',
-        join(ROOT, 'apps/worker/src/main.ts'),
-      ],
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, entry)],
       {
         cwd: ROOT,
         env: {
           ...process.env,
           TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-          WORKER_PORT: String(port),
-          WORKER_CONSUMER_NAME: name,
+          [portVariable]: String(port),
+          ...(app === 'worker' ? { WORKER_CONSUMER_NAME: name } : {}),
           ...env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    const worker = new WorkerProcess(name, port, child);
+    const worker = new AppProcess(name, port, child);
     const deadline = Date.now() + 60_000;
     while (!(await worker.healthy())) {
       if (child.exitCode !== null)
