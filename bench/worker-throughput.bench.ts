@@ -128,7 +128,7 @@ async function main(): Promise<void> {
       REDIS_URL: redis.url,
       SESSION_PREFIX: prefix,
       SESSION_SWEEP_INTERVAL_SECONDS: '3600',
-      WORKER_CONCURRENCY: '64',
+      WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY ?? '64',
       LOG_LEVEL: 'warn',
     };
     const worker = await AppProcess.start('worker', 'bench-worker', env);

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { SessionModule, SessionService } from '@app/session';
 import { RedisStreamsServer } from '@app/streams';
+import type { RedisOptions } from 'ioredis';
 import { WorkerHttpController } from './health/worker-http.controller';
 import { WorkerMetrics } from './health/worker-metrics';
 import { SessionEventsController } from './projections/session-events.controller';
@@ -9,10 +10,25 @@ import { ExpirySweeper } from './sweeps/expiry-sweeper.service';
 import { WORKER_CONFIG, type WorkerConfig } from './worker.config';
 import { PROJECTIONS_GROUP, WORKER_STREAMS_SERVER } from './worker.constants';
 
+/** ioredis options equivalent to a redis:// or rediss:// URL (so more options can be added). */
+export function redisOptionsFromUrl(url: string): RedisOptions {
+  const parsed = new URL(url);
+  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
+  return {
+    host: parsed.hostname,
+    port: parsed.port ? Number(parsed.port) : 6379,
+    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    db: Number.isInteger(db) ? db : 0,
+    tls: parsed.protocol === 'rediss:' ? {} : undefined,
+  };
+}
+
 /** The consumer of every partition stream: events in order per user, at least once. */
 function createStreamsServer(config: WorkerConfig, sessions: SessionService): RedisStreamsServer {
   return new RedisStreamsServer({
-    connection: config.redisUrl,
+    // Acks of many concurrent handlers are coalesced into fewer writes.
+    connection: { ...redisOptionsFromUrl(config.redisUrl), enableAutoPipelining: true },
     streams: sessions.keys.allEventStreams(),
     group: PROJECTIONS_GROUP,
     consumer: config.consumerName,
@@ -38,7 +54,8 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         SessionModule.forRoot({
-          redis: { url: config.redisUrl },
+          // Many handlers run at once: coalesce their commands into fewer writes.
+          redis: { url: config.redisUrl, options: { enableAutoPipelining: true } },
           keyPrefix: config.sessionPrefix,
           idleTtlSeconds: config.idleTtlSeconds,
           absoluteTtlSeconds: config.absoluteTtlSeconds,

@@ -17,27 +17,25 @@
   Output:
     {'indexed' | 'gone', removedStale}
 ]]
---- @include "includes/nowMs"
 --- @include "includes/sessionStatus"
 
-local now = nowMs()
 if ARGV[3] ~= '' then
   redis.call('ZREM', KEYS[2], ARGV[3])
   redis.call('ZREM', KEYS[3], ARGV[3] .. '|' .. ARGV[2])
 end
-local removedStale = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. string.format('%.0f', now - tonumber(ARGV[4])))
-
 local fields = redis.call('HMGET', KEYS[1], 'ca', 'la', 'it', 'ax', 'uid')
 if not fields[1] or fields[5] ~= ARGV[2] then
-  return {'gone', removedStale}
+  return {'gone', 0}
 end
 local session = {ca = fields[1], la = fields[2], it = fields[3], ax = fields[4]}
+-- Entries created more than the absolute TTL before this session are dead by now: prune them.
+-- (Relative to this session, so no clock read is needed.)
+local staleBefore = tonumber(session['ca']) - tonumber(ARGV[4])
+local removedStale = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. string.format('%.0f', staleBefore))
 redis.call('ZADD', KEYS[2], session['ca'], ARGV[1])
 redis.call('ZADD', KEYS[3], string.format('%.0f', expiresAt(session)), ARGV[1] .. '|' .. ARGV[2])
--- The index lives as long as its longest-lived session, so it never leaks.
-local ttl = redis.call('PTTL', KEYS[2])
-local wanted = tonumber(session['ax']) - now
-if ttl < wanted then
-  redis.call('PEXPIRE', KEYS[2], string.format('%.0f', wanted))
-end
+-- The index lives as long as its longest-lived session, so it never leaks: NX gives a new index
+-- its expiry, GT only ever extends it (GT alone would treat "no expiry" as infinite).
+redis.call('PEXPIREAT', KEYS[2], session['ax'], 'NX')
+redis.call('PEXPIREAT', KEYS[2], session['ax'], 'GT')
 return {'indexed', removedStale}
