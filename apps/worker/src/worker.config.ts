@@ -19,7 +19,7 @@ export const WORKER_CONFIG_VARIABLES: readonly ConfigVariable[] = [
   },
   {
     name: 'WORKER_CONCURRENCY',
-    default: '32',
+    default: '64',
     description: 'events applied at once (per-user order is kept)',
   },
   {
