@@ -40,6 +40,12 @@ class ProbeController {
     return { userId: userId ?? null };
   }
 
+  @Public({ attachSession: false })
+  @Get('liveness')
+  liveness(@CurrentUser() userId?: string) {
+    return { userId: userId ?? null };
+  }
+
   @Patch('write')
   write() {
     return { ok: true };
@@ -133,6 +139,18 @@ describe('SessionGuard and decorators over HTTP', () => {
     expect(
       (await request(app.getHttpServer()).get('/open').set('x-session-id', token).expect(200)).body,
     ).toEqual({ userId: 'bob' });
+  });
+
+  it('does no session lookup at all on a public route that opts out, even with a valid token', async () => {
+    const { token } = await sessions.create('bobby');
+    const before = sessions.stats().l1;
+    const response = await request(app.getHttpServer())
+      .get('/liveness')
+      .set('x-session-id', token)
+      .expect(200);
+    expect(response.body).toEqual({ userId: null });
+    const after = sessions.stats().l1;
+    expect(after.hits + after.misses).toBe(before.hits + before.misses);
   });
 
   it('requires the CSRF header on cookie-authenticated writes only', async () => {

@@ -27,7 +27,14 @@ export {
 } from './session-options';
 export { extractToken, type SessionAuthSource, type SessionRequest } from './session-request';
 export { SESSION_OPTIONS, SESSION_REDIS } from './session.constants';
-export { CurrentSession, CurrentUser, Public, Roles, SkipCsrf } from './session.decorators';
+export {
+  CurrentSession,
+  CurrentUser,
+  Public,
+  type PublicRouteOptions,
+  Roles,
+  SkipCsrf,
+} from './session.decorators';
 export { SessionGuard } from './session.guard';
 export { SessionModule, type SessionModuleAsyncOptions } from './session.module';
 export { SessionService } from './session.service';

@@ -58,7 +58,12 @@ export class SessionRedisLifecycle implements OnModuleInit, OnApplicationShutdow
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (!this.owned) return;
+    if (!this.owned || this.client.status === 'end') return;
+    // QUIT on a connection that is down would wait for a reconnect: just drop it then.
+    if (this.client.status !== 'ready') {
+      this.client.disconnect();
+      return;
+    }
     try {
       await this.client.quit();
     } catch {

@@ -6,8 +6,17 @@ export const IS_PUBLIC_KEY = 'session:public';
 export const ROLES_KEY = 'session:roles';
 export const SKIP_CSRF_KEY = 'session:skip-csrf';
 
-/** The route needs no session (the guard still attaches one when a valid token is sent). */
-export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);
+export interface PublicRouteOptions {
+  /**
+   * Default true: a valid token, when sent, is still looked up and attached (optional auth).
+   * False: the guard does nothing at all, so the route costs no I/O (health checks, liveness).
+   */
+  attachSession?: boolean;
+}
+
+/** The route needs no session. */
+export const Public = (options: PublicRouteOptions = {}) =>
+  SetMetadata(IS_PUBLIC_KEY, { attachSession: options.attachSession ?? true });
 
 /** The session must have at least one of these roles, else 403. */
 export const Roles = (...roles: string[]) => SetMetadata(ROLES_KEY, roles);

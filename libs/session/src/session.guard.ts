@@ -9,7 +9,12 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { SessionStoreUnavailableError } from './errors';
-import { IS_PUBLIC_KEY, ROLES_KEY, SKIP_CSRF_KEY } from './session.decorators';
+import {
+  IS_PUBLIC_KEY,
+  type PublicRouteOptions,
+  ROLES_KEY,
+  SKIP_CSRF_KEY,
+} from './session.decorators';
 import type { ResolvedSessionOptions } from './session-options';
 import { extractToken, type IncomingSessionRequest } from './session-request';
 import { SESSION_OPTIONS } from './session.constants';
@@ -34,8 +39,12 @@ export class SessionGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
-    const isPublic =
-      this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true;
+    const publicRoute = this.reflector.getAllAndOverride<Required<PublicRouteOptions> | undefined>(
+      IS_PUBLIC_KEY,
+      targets,
+    );
+    const isPublic = publicRoute !== undefined;
+    if (publicRoute?.attachSession === false) return true;
     const request = context.switchToHttp().getRequest<IncomingSessionRequest>();
 
     const found = extractToken(request, this.options);

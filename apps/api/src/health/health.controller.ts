@@ -12,7 +12,7 @@ export class HealthController {
     private readonly redis: RedisHealthIndicator,
   ) {}
 
-  @Public()
+  @Public({ attachSession: false })
   @Get()
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: 200 when Redis answers PING in time, else 503' })

@@ -5,7 +5,7 @@ import { Public } from '@app/session';
 @ApiTags('operations')
 @Controller('ping')
 export class PingController {
-  @Public()
+  @Public({ attachSession: false })
   @Get()
   @ApiOperation({ summary: 'Liveness: answers without any I/O' })
   @ApiOkResponse({
