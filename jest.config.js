@@ -29,6 +29,21 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      // An unhandled rejection or uncaught exception fails the test (or file) it came from.
+      setupFilesAfterEnv: ['<rootDir>/test/support/unhandled-rejections.ts'],
+    },
+    {
+      // The library and the multi-instance revocation test again, on a real 3-master cluster.
+      ...common,
+      displayName: 'cluster',
+      testMatch: [
+        '<rootDir>/test/cluster/**/*.test.ts',
+        '<rootDir>/test/session/session-{lifecycle,concurrency,index,expiry}.test.ts',
+        '<rootDir>/test/multi-instance/revocation-across-instances.test.ts',
+      ],
+      globalSetup: '<rootDir>/test/support/cluster-global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/cluster-global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/support/unhandled-rejections.ts'],
     },
   ],
 };

@@ -2,7 +2,7 @@ import type { CreatedSession, RotatedSession } from '@app/session';
 import {
   deleteKeysWithPrefix,
   newRedisClient,
-  testRedisUrl,
+  testRedisConfig,
   uniquePrefix,
 } from '../support/test-redis';
 import { InstanceProcess, percentile } from './instance-process';
@@ -24,7 +24,7 @@ describe('Revocation across three app instances (separate processes)', () => {
   let others: InstanceProcess[];
 
   beforeAll(async () => {
-    const options = { redis: { url: testRedisUrl() }, keyPrefix: prefix };
+    const options = { redis: testRedisConfig(), keyPrefix: prefix };
     instances = await Promise.all(
       ['a', 'b', 'c'].map((name) => InstanceProcess.start(name, options)),
     );

@@ -1,7 +1,12 @@
 import { Test, type TestingModule } from '@nestjs/testing';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { SessionModule, SessionService, type SessionModuleOptions } from '@app/session';
-import { deleteKeysWithPrefix, testRedisUrl, uniquePrefix } from '../support/test-redis';
+import {
+  deleteKeysWithPrefix,
+  newRedisClient,
+  testRedisConfig,
+  uniquePrefix,
+} from '../support/test-redis';
 
 export interface SessionFixture {
   module: TestingModule;
@@ -16,16 +21,18 @@ export interface SessionFixture {
 export async function createSessionFixture(
   label: string,
   {
-    redisUrl = testRedisUrl(),
+    redisUrl,
     ...options
   }: Partial<Omit<SessionModuleOptions, 'redis'>> & { redisUrl?: string } = {},
 ): Promise<SessionFixture> {
   const prefix = options.keyPrefix ?? uniquePrefix(label);
+  // The test Redis (a cluster in the `cluster` jest project) unless a private one is given.
+  const redisConfig = redisUrl ? { url: redisUrl } : testRedisConfig();
   const module = await Test.createTestingModule({
-    imports: [SessionModule.forRoot({ redis: { url: redisUrl }, keyPrefix: prefix, ...options })],
+    imports: [SessionModule.forRoot({ redis: redisConfig, keyPrefix: prefix, ...options })],
   }).compile();
   await module.init();
-  const redis = new Redis(redisUrl);
+  const redis = redisUrl ? new Redis(redisUrl) : newRedisClient();
   return {
     module,
     service: module.get(SessionService),
@@ -62,21 +69,19 @@ export async function readAllEvents(fixture: SessionFixture): Promise<StreamEven
   return events;
 }
 
-/** Every key under the fixture's prefix. */
+/** Every key under the fixture's prefix (every master's, on a cluster). */
 export async function allKeys(fixture: SessionFixture): Promise<string[]> {
   const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await fixture.redis.scan(
-      cursor,
-      'MATCH',
-      `${fixture.prefix}:*`,
-      'COUNT',
-      500,
-    );
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
+  const client = fixture.redis as Redis | Cluster;
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', `${fixture.prefix}:*`, 'COUNT', 500);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+  }
   return keys.sort();
 }
 

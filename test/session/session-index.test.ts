@@ -28,6 +28,7 @@ describe('SessionIndex projections (as the worker applies them)', () => {
       {},
       { userAgent: 'Firefox', ip: '10.0.0.1', deviceLabel: 'laptop' },
     );
+    await sleep(5); // distinct creation times: the list is newest first
     const second = await fx.service.create('alice', {}, { userAgent: 'Safari' });
     for (let i = 0; i < 2; i++) {
       expect(await index.indexSession(first.sessionId, 'alice')).toBe(true);

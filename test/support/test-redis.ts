@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import Redis, { RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 /** URL of the Redis provided by test/support/global-setup.ts. */
 export function testRedisUrl(): string {
@@ -29,23 +29,57 @@ export function uniquePrefix(label: string): string {
   return prefix;
 }
 
+/** Seed nodes when the suite runs against a Redis Cluster (jest project `cluster`), else null. */
+export function testClusterNodes(): { host: string; port: number }[] | null {
+  const list = process.env.TEST_REDIS_CLUSTER_NODES;
+  if (!list) return null;
+  return list.split(',').map((node) => {
+    const [host, port] = node.split(':');
+    return { host, port: Number(port) };
+  });
+}
+
+/** The library's `redis` option for the test Redis: a cluster when the suite runs on one. */
+export function testRedisConfig():
+  { url: string } | { cluster: { nodes: { host: string; port: number }[] } } {
+  const nodes = testClusterNodes();
+  return nodes ? { cluster: { nodes } } : { url: testRedisUrl() };
+}
+
 /** Deletes `${prefix}:*` with SCAN + UNLINK so suites clean up without FLUSHDB on a shared DB. */
-export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<number> {
+export async function deleteKeysWithPrefix(
+  redis: Redis | Cluster,
+  prefix: string,
+): Promise<number> {
   // SCAN MATCH ignores ioredis keyPrefix while UNLINK applies it, so the two would disagree.
-  if (redis.options.keyPrefix)
-    throw new Error('deleteKeysWithPrefix needs a client without keyPrefix');
+  const options = redis instanceof Cluster ? redis.options.keyPrefix : redis.options.keyPrefix;
+  if (options) throw new Error('deleteKeysWithPrefix needs a client without keyPrefix');
   const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`;
-  let cursor = '0';
   let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 500);
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  // On a cluster every master is scanned, and keys are deleted one by one (they span slots).
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 500);
+      if (keys.length > 0) {
+        deleted +=
+          redis instanceof Cluster
+            ? (await Promise.all(keys.map((key) => redis.unlink(key)))).reduce((a, b) => a + b, 0)
+            : await redis.unlink(...keys);
+      }
+      cursor = next;
+    } while (cursor !== '0');
+  }
   return deleted;
 }
 
-/** An ioredis client on the test Redis; callers must quit() it. */
+/**
+ * An ioredis client on the test Redis (a Cluster client when the suite runs on a cluster; its
+ * API is the same for single-key commands); callers must quit() it.
+ */
 export function newRedisClient(options: RedisOptions = {}): Redis {
+  const nodes = testClusterNodes();
+  if (nodes) return new Cluster(nodes, { redisOptions: options }) as unknown as Redis;
   return new Redis(testRedisUrl(), options);
 }

@@ -8,6 +8,7 @@ import {
 import { performance } from 'node:perf_hooks';
 import { Observable, Subject, filter, take } from 'rxjs';
 import { InvalidationSubscriber } from './invalidation-subscriber';
+import { createSubscriberConnection } from './subscriber-connection';
 import {
   type Invalidation,
   type RevocationNotice,
@@ -50,7 +51,7 @@ export class LocalSessionCache implements OnModuleInit, OnApplicationShutdown {
   ) {
     this.cache = new SessionCache(options.cache, this.stats);
     this.subscriber = new InvalidationSubscriber(
-      repository.redis.duplicate(),
+      createSubscriberConnection(repository.redis),
       { channel: repository.keys.invalidationChannel(), ...options.invalidations },
       {
         message: (raw) => this.onMessage(raw),

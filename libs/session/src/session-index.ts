@@ -175,9 +175,10 @@ export class SessionIndex {
       this.repository.redis.zrevrange(this.keys.userSessions(userId), offset, offset + limit - 1),
     );
     if (ids.length === 0) return { sessions: [], nextCursor: null };
+    // One slot (the user's hash tag), so this pipeline also works on a cluster.
+    const now = await this.redisTime();
     const pipeline = this.repository.redis.pipeline();
     pipeline.hget(this.keys.revocationEpochs(partition), userId);
-    pipeline.time();
     for (const id of ids)
       pipeline.hmget(
         this.keys.session(id, partition),
@@ -193,11 +194,9 @@ export class SessionIndex {
       );
     const replies = await guardStoreCall(async () => (await pipeline.exec()) ?? []);
     const epoch = Number(replies[0]?.[1] ?? -1);
-    const [seconds, micros] = (replies[1]?.[1] ?? ['0', '0']) as string[];
-    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     const sessions: SessionSummary[] = [];
     ids.forEach((sessionId, i) => {
-      const [uid, ca, la, it, ax, kt, ua, ip, dev] = (replies[i + 2]?.[1] ?? []) as (
+      const [uid, ca, la, it, ax, kt, ua, ip, dev] = (replies[i + 1]?.[1] ?? []) as (
         string | null
       )[];
       if (uid !== userId || ca === null || la === null || it === null || ax === null) return;

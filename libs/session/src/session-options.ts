@@ -1,10 +1,13 @@
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { SessionConfigError } from './errors';
 import type { Session } from './session.types';
 
 /** How the library reaches Redis: a URL, ioredis options, or a client the app already owns. */
 export type SessionRedisConfig =
-  { url: string; options?: RedisOptions } | { options: RedisOptions } | { client: Redis | Cluster };
+  | { url: string; options?: RedisOptions }
+  | { options: RedisOptions }
+  | { cluster: { nodes: ClusterNode[]; options?: ClusterOptions } }
+  | { client: Redis | Cluster };
 
 export interface SessionCookieOptions {
   /** Cookie carrying the token. Default `session_id` (the seed's name). */
@@ -127,12 +130,28 @@ function matching(option: string, value: unknown, pattern: RegExp): string {
 
 function validateConnection(redis: unknown): SessionRedisConfig {
   if (typeof redis !== 'object' || redis === null) {
-    throw new SessionConfigError('redis', 'must be { url }, { options } or { client }');
+    throw new SessionConfigError(
+      'redis',
+      'must be { url }, { options }, { cluster } or { client }',
+    );
   }
   const connection = redis as Record<string, unknown>;
   if ('client' in connection) {
     if (typeof connection.client !== 'object' || connection.client === null) {
       throw new SessionConfigError('redis.client', 'must be an ioredis Redis or Cluster instance');
+    }
+  } else if ('cluster' in connection) {
+    const cluster = connection.cluster as { nodes?: unknown } | null;
+    if (
+      typeof cluster !== 'object' ||
+      cluster === null ||
+      !Array.isArray(cluster.nodes) ||
+      cluster.nodes.length === 0
+    ) {
+      throw new SessionConfigError(
+        'redis.cluster.nodes',
+        'must be a non-empty array of { host, port } seed nodes',
+      );
     }
   } else if ('url' in connection) {
     if (typeof connection.url !== 'string' || !/^rediss?:\/\//.test(connection.url)) {
@@ -142,7 +161,10 @@ function validateConnection(redis: unknown): SessionRedisConfig {
       );
     }
   } else if (typeof connection.options !== 'object' || connection.options === null) {
-    throw new SessionConfigError('redis', 'must be { url }, { options } or { client }');
+    throw new SessionConfigError(
+      'redis',
+      'must be { url }, { options }, { cluster } or { client }',
+    );
   }
   return redis as SessionRedisConfig;
 }

@@ -5,7 +5,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { Redis, type Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { ResolvedSessionOptions } from './session-options';
 import { SESSION_OPTIONS } from './session.constants';
 
@@ -29,15 +29,29 @@ export class SessionRedisLifecycle implements OnModuleInit, OnApplicationShutdow
       this.owned = false;
       return;
     }
-    const clientOptions = {
-      ...('options' in config ? config.options : {}),
-      lazyConnect: true,
-      enableOfflineQueue: false,
+    const bounded = {
       commandTimeout: options.commandTimeoutMs,
       maxRetriesPerRequest: 1,
       connectionName: 'session',
     };
-    this.client = 'url' in config ? new Redis(config.url, clientOptions) : new Redis(clientOptions);
+    if ('cluster' in config) {
+      const clusterOptions = config.cluster.options ?? {};
+      this.client = new Cluster(config.cluster.nodes, {
+        ...clusterOptions,
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        redisOptions: { ...clusterOptions.redisOptions, ...bounded },
+      });
+    } else {
+      const clientOptions = {
+        ...('options' in config ? config.options : {}),
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        ...bounded,
+      };
+      this.client =
+        'url' in config ? new Redis(config.url, clientOptions) : new Redis(clientOptions);
+    }
     this.client.on('error', (error: Error) => this.logger.warn(`Redis: ${error.message}`));
     this.owned = true;
   }

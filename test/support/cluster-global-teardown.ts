@@ -1,0 +1,3 @@
+import { clusterGlobalTeardown } from './cluster-global-setup';
+
+export default clusterGlobalTeardown;

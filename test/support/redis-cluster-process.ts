@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { RedisServerProcess } from './redis-server-process';
+
+const run = promisify(execFile);
+
+export interface ClusterNode {
+  host: string;
+  port: number;
+}
+
+/**
+ * A real local Redis Cluster for tests: N masters (and replicas) started with
+ * `redis-server --cluster-enabled yes` on free ports, joined with `redis-cli --cluster create`,
+ * stopped afterwards.
+ */
+export class RedisClusterProcess {
+  private constructor(readonly servers: RedisServerProcess[]) {}
+
+  static async start({
+    masters = 3,
+    replicas = 0,
+  }: { masters?: number; replicas?: number } = {}): Promise<RedisClusterProcess> {
+    const id = randomBytes(4).toString('hex');
+    const servers = await Promise.all(
+      Array.from({ length: masters * (1 + replicas) }, (_, i) =>
+        RedisServerProcess.start({
+          args: [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            `nodes-${id}-${i}.conf`,
+            '--cluster-node-timeout',
+            '2000',
+          ],
+        }),
+      ),
+    );
+    const cluster = new RedisClusterProcess(servers);
+    try {
+      await run('redis-cli', [
+        '--cluster',
+        'create',
+        ...servers.map((s) => `127.0.0.1:${s.port}`),
+        '--cluster-replicas',
+        String(replicas),
+        '--cluster-yes',
+      ]);
+      await cluster.waitUntilOk();
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  get nodes(): ClusterNode[] {
+    return this.servers.map((s) => ({ host: '127.0.0.1', port: s.port }));
+  }
+
+  /** `REDIS_CLUSTER_NODES` form: host:port,host:port,... */
+  get nodeList(): string {
+    return this.nodes.map((n) => `${n.host}:${n.port}`).join(',');
+  }
+
+  async waitUntilOk(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const server of this.servers) {
+      const client = new Redis(server.port, '127.0.0.1', {
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+      });
+      try {
+        await client.connect();
+        for (;;) {
+          const info = String(await client.cluster('INFO'));
+          if (info.includes('cluster_state:ok')) break;
+          if (Date.now() > deadline) throw new Error(`cluster not ok on ${server.port}: ${info}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      } finally {
+        client.disconnect();
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.stop()));
+  }
+}
