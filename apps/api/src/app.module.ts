@@ -7,6 +7,7 @@ import {
 import { APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { sessionRedisConfig } from '@app/config';
 import { SessionGuard, SessionModule, type SessionModuleOptions } from '@app/session';
 import { AdminController } from './admin/admin.controller';
 import { API_CONFIG } from './api.constants';
@@ -31,7 +32,7 @@ export interface AppModuleOptions {
 
 export function sessionOptions(config: ApiConfig): SessionModuleOptions {
   return {
-    redis: { url: config.redisUrl },
+    redis: sessionRedisConfig(config),
     keyPrefix: config.sessionPrefix,
     idleTtlSeconds: config.idleTtlSeconds,
     absoluteTtlSeconds: config.absoluteTtlSeconds,

@@ -6,6 +6,7 @@ describe('loadConfig', () => {
       nodeEnv: 'production',
       port: 3000,
       redisUrl: 'redis://127.0.0.1:6379',
+      redisClusterNodes: null,
       sessionPrefix: 'sess',
       idleTtlSeconds: 3600,
       absoluteTtlSeconds: 86_400,
@@ -62,6 +63,7 @@ describe('loadConfig', () => {
       nodeEnv: 'development',
       port: 8080,
       redisUrl: 'rediss://user:pw@redis.internal:6380/2',
+      redisClusterNodes: null,
       sessionPrefix: 'app.sess',
       idleTtlSeconds: 600,
       absoluteTtlSeconds: 7200,
@@ -125,5 +127,22 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig({ SESSION_IDLE_TTL_SECONDS: '600', SESSION_ABSOLUTE_TTL_SECONDS: '60' }),
     ).toThrow(/SESSION_ABSOLUTE_TTL_SECONDS: must be at least SESSION_IDLE_TTL_SECONDS \(600\)/);
+  });
+});
+
+describe('loadConfig on Redis Cluster', () => {
+  it('reads REDIS_CLUSTER_NODES into seed nodes and names the variable when one is malformed', () => {
+    expect(
+      loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000, 10.0.0.2:7001,[::1]:7002' })
+        .redisClusterNodes,
+    ).toEqual([
+      { host: 'redis-1', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1' })).toThrow(/REDIS_CLUSTER_NODES/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:99999' })).toThrow(
+      /REDIS_CLUSTER_NODES/,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { SessionModule, SessionService } from '@app/session';
+import { sessionRedisConfig } from '@app/config';
 import { RedisStreamsServer } from '@app/streams';
 import type { RedisOptions } from 'ioredis';
 import { WorkerHttpController } from './health/worker-http.controller';
@@ -55,7 +56,7 @@ export class WorkerModule {
       imports: [
         SessionModule.forRoot({
           // Many handlers run at once: coalesce their commands into fewer writes.
-          redis: { url: config.redisUrl, options: { enableAutoPipelining: true } },
+          redis: sessionRedisConfig(config, { enableAutoPipelining: true }),
           keyPrefix: config.sessionPrefix,
           idleTtlSeconds: config.idleTtlSeconds,
           absoluteTtlSeconds: config.absoluteTtlSeconds,

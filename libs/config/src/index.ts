@@ -1,8 +1,10 @@
 export { ConfigError, type ConfigVariable, type Env, EnvReader } from './env-reader';
 export {
+  type ClusterSeedNode,
   LOG_LEVELS,
   type LogLevel,
   readSessionEnv,
   SESSION_ENV_VARIABLES,
   type SessionEnvConfig,
+  sessionRedisConfig,
 } from './session-env';

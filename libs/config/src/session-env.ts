@@ -1,3 +1,4 @@
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { type ConfigVariable, ConfigError, type EnvReader } from './env-reader';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -9,6 +10,12 @@ export const SESSION_ENV_VARIABLES: readonly ConfigVariable[] = [
     name: 'REDIS_URL',
     default: 'redis://127.0.0.1:6379',
     description: 'redis:// or rediss:// URL',
+  },
+  {
+    name: 'REDIS_CLUSTER_NODES',
+    default: undefined,
+    description:
+      'host:port,host:port seed nodes of a Redis Cluster; when set, REDIS_URL is not used',
   },
   { name: 'SESSION_PREFIX', default: 'sess', description: 'prefix of every Redis key and channel' },
   { name: 'SESSION_IDLE_TTL_SECONDS', default: '3600', description: 'sliding idle expiry' },
@@ -35,8 +42,15 @@ export const SESSION_ENV_VARIABLES: readonly ConfigVariable[] = [
   { name: 'LOG_LEVEL', default: 'info', description: `one of ${LOG_LEVELS.join(', ')}` },
 ];
 
+export interface ClusterSeedNode {
+  host: string;
+  port: number;
+}
+
 export interface SessionEnvConfig {
   redisUrl: string;
+  /** Seed nodes when the deployment runs on Redis Cluster, else null. */
+  redisClusterNodes: ClusterSeedNode[] | null;
   sessionPrefix: string;
   idleTtlSeconds: number;
   absoluteTtlSeconds: number;
@@ -60,6 +74,7 @@ export function readSessionEnv(reader: EnvReader): SessionEnvConfig {
   }
   return {
     redisUrl: reader.redisUrl('REDIS_URL'),
+    redisClusterNodes: clusterNodes(reader),
     sessionPrefix: reader.matching('SESSION_PREFIX', PREFIX),
     idleTtlSeconds,
     absoluteTtlSeconds,
@@ -68,4 +83,39 @@ export function readSessionEnv(reader: EnvReader): SessionEnvConfig {
     streamPartitions: reader.integer('SESSION_STREAM_PARTITIONS', 1, 1024),
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS),
   };
+}
+
+const NODE = /^([A-Za-z0-9_.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/;
+
+function clusterNodes(reader: EnvReader): ClusterSeedNode[] | null {
+  const list = reader.string('REDIS_CLUSTER_NODES');
+  if (list === undefined) return null;
+  return list.split(',').map((item) => {
+    const match = NODE.exec(item.trim());
+    const port = match ? Number(match[2]) : NaN;
+    if (!match || port < 1 || port > 65_535) {
+      throw new ConfigError(
+        'REDIS_CLUSTER_NODES',
+        `must be host:port[,host:port...] (got ${JSON.stringify(item)})`,
+      );
+    }
+    return { host: match[1].replace(/^\[|\]$/g, ''), port };
+  });
+}
+
+/** The session library's `redis` option for this environment: a cluster or a single Redis. */
+export function sessionRedisConfig(
+  config: Pick<SessionEnvConfig, 'redisUrl' | 'redisClusterNodes'>,
+  options: RedisOptions = {},
+):
+  | { cluster: { nodes: ClusterSeedNode[]; options: ClusterOptions } }
+  | { url: string; options: RedisOptions } {
+  return config.redisClusterNodes
+    ? {
+        cluster: {
+          nodes: config.redisClusterNodes,
+          options: { ...options, redisOptions: options },
+        },
+      }
+    : { url: config.redisUrl, options };
 }

@@ -11,7 +11,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
-import { ConfigError } from '@app/config';
+import { ConfigError, sessionRedisConfig } from '@app/config';
 import {
   parseSessionEvent,
   SESSION_REDIS,
@@ -87,7 +87,7 @@ async function main(): Promise<number> {
   @Module({
     imports: [
       SessionModule.forRoot({
-        redis: { url: config.redisUrl },
+        redis: sessionRedisConfig(config),
         keyPrefix: config.sessionPrefix,
         idleTtlSeconds: config.idleTtlSeconds,
         absoluteTtlSeconds: config.absoluteTtlSeconds,
