@@ -36,6 +36,7 @@ module.exports = {
       // The library and the multi-instance revocation test again, on a real 3-master cluster.
       ...common,
       displayName: 'cluster',
+      globals: { __TEST_REDIS_TARGET__: 'cluster' },
       testMatch: [
         '<rootDir>/test/cluster/**/*.test.ts',
         '<rootDir>/test/session/session-{lifecycle,concurrency,index,expiry}.test.ts',

@@ -31,8 +31,12 @@ export function uniquePrefix(label: string): string {
 
 /** Seed nodes when the suite runs against a Redis Cluster (jest project `cluster`), else null. */
 export function testClusterNodes(): { host: string; port: number }[] | null {
+  // Every project's globalSetup runs in the one parent process, so the env var reaches every
+  // project's workers: only the `cluster` project (jest `globals`) may use it.
+  const onCluster =
+    (globalThis as { __TEST_REDIS_TARGET__?: string }).__TEST_REDIS_TARGET__ === 'cluster';
   const list = process.env.TEST_REDIS_CLUSTER_NODES;
-  if (!list) return null;
+  if (!onCluster || !list) return null;
   return list.split(',').map((node) => {
     const [host, port] = node.split(':');
     return { host, port: Number(port) };
