@@ -23,6 +23,17 @@ export class RedisClusterProcess {
     masters = 3,
     replicas = 0,
   }: { masters?: number; replicas?: number } = {}): Promise<RedisClusterProcess> {
+    // A loaded machine can make `--cluster create` fail: retry with fresh servers once.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await RedisClusterProcess.startOnce(masters, replicas);
+      } catch (error) {
+        if (attempt >= 2) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(masters: number, replicas: number): Promise<RedisClusterProcess> {
     const id = randomBytes(4).toString('hex');
     const servers = await Promise.all(
       Array.from({ length: masters * (1 + replicas) }, (_, i) =>
@@ -40,14 +51,20 @@ export class RedisClusterProcess {
     );
     const cluster = new RedisClusterProcess(servers);
     try {
-      await run('redis-cli', [
+      const args = [
         '--cluster',
         'create',
         ...servers.map((s) => `127.0.0.1:${s.port}`),
         '--cluster-replicas',
         String(replicas),
         '--cluster-yes',
-      ]);
+      ];
+      await run('redis-cli', args).catch((error: Error & { stdout?: string; stderr?: string }) => {
+        // redis-cli reports its errors on stdout.
+        throw new Error(
+          `redis-cli ${args.join(' ')} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`,
+        );
+      });
       await cluster.waitUntilOk();
     } catch (error) {
       await cluster.stop();
