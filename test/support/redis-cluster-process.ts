@@ -1,10 +1,34 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { RedisServerProcess } from './redis-server-process';
 
 const run = promisify(execFile);
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Ports for cluster nodes. Each node also listens on its port + 10000 (the cluster bus), so a
+ * port from the ephemeral range (often above 55535) would put the bus past 65535: pick ports in
+ * 20000-29999 whose bus port is free too.
+ */
+async function clusterPorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    if (!ports.includes(port) && (await isFree(port)) && (await isFree(port + 10_000)))
+      ports.push(port);
+  }
+  return ports;
+}
 
 export interface ClusterNode {
   host: string;
@@ -35,9 +59,11 @@ export class RedisClusterProcess {
 
   private static async startOnce(masters: number, replicas: number): Promise<RedisClusterProcess> {
     const id = randomBytes(4).toString('hex');
+    const ports = await clusterPorts(masters * (1 + replicas));
     const servers = await Promise.all(
-      Array.from({ length: masters * (1 + replicas) }, (_, i) =>
+      ports.map((port, i) =>
         RedisServerProcess.start({
+          port,
           args: [
             '--cluster-enabled',
             'yes',
