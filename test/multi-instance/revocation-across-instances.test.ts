@@ -5,17 +5,10 @@ import {
   testRedisConfig,
   uniquePrefix,
 } from '../support/test-redis';
+import { waitUntil } from '../support/eventually';
 import { InstanceProcess, percentile } from './instance-process';
 
 jest.setTimeout(120_000);
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('Revocation across three app instances (separate processes)', () => {
   const prefix = uniquePrefix('multi');
@@ -30,7 +23,7 @@ describe('Revocation across three app instances (separate processes)', () => {
     );
     [a, ...others] = instances;
     for (const instance of instances)
-      await eventually(() => instance.call<boolean>('connected'), 5000);
+      await waitUntil(() => instance.call<boolean>('connected'), 5000);
   });
   afterAll(async () => {
     await Promise.all(instances.map((instance) => instance.stop()));
@@ -49,7 +42,7 @@ describe('Revocation across three app instances (separate processes)', () => {
   const rejectedEverywhere = (token: string) =>
     Promise.all(
       instances.map((instance) =>
-        eventually(async () => !(await instance.call<boolean>('validate', token))),
+        waitUntil(async () => !(await instance.call<boolean>('validate', token))),
       ),
     );
 

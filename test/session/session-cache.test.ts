@@ -1,16 +1,7 @@
+import { waitUntil } from '../support/eventually';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { RedisServerProcess } from '../support/redis-server-process';
 import { createSessionFixture, sleep, type SessionFixture } from './session-fixture';
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(5);
-  }
-  return Date.now() - started;
-}
 
 async function countScriptCalls(
   fx: SessionFixture,
@@ -34,7 +25,7 @@ describe('Local session cache (L1) in one process', () => {
     a = await createSessionFixture('l1');
     // A second "instance" on the same keys: its own cache and subscriber.
     b = await createSessionFixture('l1-b', { keyPrefix: a.prefix });
-    await waitFor(() => a.service.invalidationsConnected && b.service.invalidationsConnected);
+    await waitUntil(() => a.service.invalidationsConnected && b.service.invalidationsConnected);
   });
   afterAll(async () => {
     await b.close();
@@ -65,7 +56,7 @@ describe('Local session cache (L1) in one process', () => {
     await b.service.validate(created.token);
     await b.service.revoke(created.sessionId);
     expect(await b.service.validate(created.token)).toBeNull(); // the revoking instance: at once
-    const delay = await waitFor(
+    const delay = await waitUntil(
       async () => (await a.service.validate(created.token)) === null,
       1000,
     );
@@ -77,10 +68,10 @@ describe('Local session cache (L1) in one process', () => {
     const s2 = await a.service.create('dave');
     await Promise.all([s1, s2].map((s) => a.service.validate(s.token)));
     const rotated = await b.service.rotate(s1.token);
-    await waitFor(async () => (await a.service.validate(s1.token)) === null, 1000);
+    await waitUntil(async () => (await a.service.validate(s1.token)) === null, 1000);
     expect(await a.service.validate(rotated.token)).not.toBeNull();
     await b.service.revokeAllForUser('dave');
-    await waitFor(async () => (await a.service.validate(s2.token)) === null, 1000);
+    await waitUntil(async () => (await a.service.validate(s2.token)) === null, 1000);
     expect(await a.service.validate(rotated.token)).toBeNull();
   });
 
@@ -89,7 +80,7 @@ describe('Local session cache (L1) in one process', () => {
     const other = await a.service.create('erin');
     await Promise.all([keep, other].map((s) => a.service.validate(s.token)));
     await b.service.revokeOthers('erin', keep.sessionId);
-    await waitFor(async () => (await a.service.validate(other.token)) === null, 1000);
+    await waitUntil(async () => (await a.service.validate(other.token)) === null, 1000);
     expect(await a.service.validate(keep.token)).not.toBeNull();
   });
 
@@ -97,7 +88,7 @@ describe('Local session cache (L1) in one process', () => {
     const created = await a.service.create('frank', { theme: 'light' });
     expect((await a.service.validate(created.token))?.data.theme).toBe('light');
     await b.service.update(created.sessionId, { theme: 'dark' });
-    await waitFor(
+    await waitUntil(
       async () => (await a.service.validate(created.token))?.data.theme === 'dark',
       1000,
     );
@@ -125,13 +116,13 @@ describe('Local session cache (L1) in one process', () => {
     const before = a.service.stats().propagationDelay.count;
     const created = await b.service.create('ivan');
     await b.service.revoke(created.sessionId);
-    await waitFor(() => a.service.stats().propagationDelay.count > before, 1000);
+    await waitUntil(() => a.service.stats().propagationDelay.count > before, 1000);
     expect(a.service.stats().propagationDelay.maxMs).toBeLessThan(1000);
   });
 
   it('is bounded by its entry limit and counts evictions', async () => {
     const small = await createSessionFixture('l1-small', { cache: { maxEntries: 10 } });
-    await waitFor(() => small.service.invalidationsConnected);
+    await waitUntil(() => small.service.invalidationsConnected);
     for (let i = 0; i < 25; i++)
       await small.service.validate((await small.service.create(`u${i}`)).token);
     const { l1 } = small.service.stats();
@@ -144,7 +135,7 @@ describe('Local session cache (L1) in one process', () => {
 describe('Local session cache under lost messages and broken connections', () => {
   it('rejects a revoked session after maxStaleness even when no message says so', async () => {
     const fx = await createSessionFixture('l1-stale', { cache: { maxStalenessMs: 400 } });
-    await waitFor(() => fx.service.invalidationsConnected);
+    await waitUntil(() => fx.service.invalidationsConnected);
     const created = await fx.service.create('alice');
     await fx.service.validate(created.token);
     // Delete behind the library's back: no invalidation is published.
@@ -152,7 +143,7 @@ describe('Local session cache under lost messages and broken connections', () =>
       fx.service.keys.session(created.sessionId, fx.service.keys.partitionOf('alice')),
     );
     const revokedAt = Date.now();
-    await waitFor(async () => (await fx.service.validate(created.token)) === null, 2000);
+    await waitUntil(async () => (await fx.service.validate(created.token)) === null, 2000);
     expect(Date.now() - revokedAt).toBeLessThanOrEqual(400 + 100);
     await fx.close();
   });
@@ -163,7 +154,7 @@ describe('Local session cache under lost messages and broken connections', () =>
       touchIntervalSeconds: 1,
       cache: { maxStalenessMs: 60_000 },
     });
-    await waitFor(() => fx.service.invalidationsConnected);
+    await waitUntil(() => fx.service.invalidationsConnected);
     const created = await fx.service.create('bob');
     const key = fx.service.keys.session(created.sessionId, fx.service.keys.partitionOf('bob'));
     const deadline = Date.now() + 4500;
@@ -179,7 +170,7 @@ describe('Local session cache under lost messages and broken connections', () =>
 
   it('bypasses the cache while the subscriber is disconnected, then flushes it on resubscribe', async () => {
     const fx = await createSessionFixture('l1-kill', { cache: { maxStalenessMs: 60_000 } });
-    await waitFor(() => fx.service.invalidationsConnected);
+    await waitUntil(() => fx.service.invalidationsConnected);
     const created = await fx.service.create('carol');
     await fx.service.validate(created.token);
     const resubscribes = fx.service.stats().subscriber.resubscribes;
@@ -189,7 +180,7 @@ describe('Local session cache under lost messages and broken connections', () =>
       fx.service.keys.session(created.sessionId, fx.service.keys.partitionOf('carol')),
     );
     expect(await fx.service.validate(created.token)).toBeNull();
-    await waitFor(() => fx.service.stats().subscriber.resubscribes > resubscribes, 5000);
+    await waitUntil(() => fx.service.stats().subscriber.resubscribes > resubscribes, 5000);
     expect(await fx.service.validate(created.token)).toBeNull();
     await fx.close();
   });
@@ -203,14 +194,14 @@ describe('Local session cache under lost messages and broken connections', () =>
       commandTimeoutMs: 300,
     });
     try {
-      await waitFor(() => fx.service.invalidationsConnected);
+      await waitUntil(() => fx.service.invalidationsConnected);
       const created = await fx.service.create('dave');
       await fx.service.validate(created.token);
       const sleeper = fx.redis.duplicate();
       void sleeper.call('DEBUG', 'SLEEP', '1.5').catch(() => undefined);
-      await waitFor(() => !fx.service.invalidationsConnected, 2000);
+      await waitUntil(() => !fx.service.invalidationsConnected, 2000);
       await expect(fx.service.validate(created.token)).rejects.toThrow(/unavailable/);
-      await waitFor(() => fx.service.invalidationsConnected, 10_000);
+      await waitUntil(() => fx.service.invalidationsConnected, 10_000);
       expect(await fx.service.validate(created.token)).not.toBeNull();
       expect(fx.service.stats().subscriber.pingFailures).toBeGreaterThan(0);
       sleeper.disconnect();

@@ -7,23 +7,9 @@ import {
 } from '../session/session-fixture';
 import { testRedisUrl } from '../support/test-redis';
 import { AppProcess } from '../support/app-process';
+import { eventually } from '../support/eventually';
 
 jest.setTimeout(120_000);
-
-async function until<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`not reached in ${timeoutMs} ms; last ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('A poison event (worker process)', () => {
   let fx: SessionFixture;
@@ -63,15 +49,16 @@ describe('A poison event (worker process)', () => {
     );
     // Alice's events share the poison's partition but not its ordering key: they are not held up.
     const created = await fx.service.create('alice');
-    await until(
+    await eventually(
       () => fx.redis.zscore(keys.userSessions('alice'), created.sessionId),
       (score) => score !== null,
-      2000,
+      { timeoutMs: 2000 },
     );
 
-    const dead = await until(
+    const dead = await eventually(
       () => fx.redis.xrange(`${stream}:dead`, '-', '+'),
       (entries) => entries.length === 1,
+      { timeoutMs: 20_000 },
     );
     const fields = dead[0][1];
     const record: Record<string, string> = {};
@@ -133,7 +120,7 @@ describe('Expiry sweeps shared by two workers (worker processes)', () => {
     for (let i = 0; i < 200; i++) sessions.push(await fx.service.create(`user-${i % 20}`));
     const expiredEvents = () =>
       readAllEvents(fx).then((events) => events.filter((e) => e.pattern === 'session.expired'));
-    await until(expiredEvents, (events) => events.length >= 200, 30_000);
+    await eventually(expiredEvents, (events) => events.length >= 200, { timeoutMs: 30_000 });
     // More sweeps run; none may find anything left to end.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     const events = await expiredEvents();

@@ -6,23 +6,9 @@ import {
 } from '../session/session-fixture';
 import { testRedisUrl } from '../support/test-redis';
 import { AppProcess } from '../support/app-process';
+import { eventually } from '../support/eventually';
 
 jest.setTimeout(120_000);
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`not reached in ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('Worker projections end to end (worker process, real Redis)', () => {
   let fx: SessionFixture;
