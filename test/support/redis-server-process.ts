@@ -1,6 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer, Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import Redis from 'ioredis';
 
@@ -48,6 +50,7 @@ export class RedisServerProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private output = '';
+  private dir: string | undefined;
 
   private constructor(
     readonly port: number,
@@ -80,6 +83,7 @@ export class RedisServerProcess {
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
     await this.exited.finally(() => clearTimeout(timer));
+    this.removeDir();
   }
 
   /** SIGKILL without warning, to simulate a crash. */
@@ -90,6 +94,7 @@ export class RedisServerProcess {
     // The child is unref'd; this timer keeps the event loop alive until the exit arrives.
     const keepAlive = setInterval(() => undefined, 1_000);
     await this.exited.finally(() => clearInterval(keepAlive));
+    this.removeDir();
   }
 
   /** Stops (if running) and starts again on the same port with the same args. Data is lost. */
@@ -98,12 +103,27 @@ export class RedisServerProcess {
     await this.spawnAndWait();
   }
 
+  /**
+   * A private, empty working directory per start: a replica re-sync writes an RDB file even with
+   * `--save ""`, and a shared directory would hand it to the next server started there.
+   */
+  private freshDir(): string {
+    this.removeDir();
+    this.dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
+    return this.dir;
+  }
+
+  private removeDir(): void {
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
+  }
+
   private async spawnAndWait(): Promise<void> {
     this.output = '';
     const child = spawn(
       'redis-server',
       [
-        ...['--port', String(this.port), '--bind', '127.0.0.1', '--dir', tmpdir()],
+        ...['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.freshDir()],
         ...['--save', '', '--appendonly', 'no', '--enable-debug-command', 'local'],
         ...this.args,
       ],

@@ -29,7 +29,9 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
 function createStreamsServer(config: WorkerConfig, sessions: SessionService): RedisStreamsServer {
   return new RedisStreamsServer({
     // Acks of many concurrent handlers are coalesced into fewer writes.
-    connection: { ...redisOptionsFromUrl(config.redisUrl), enableAutoPipelining: true },
+    connection: config.redisClusterNodes
+      ? { cluster: { nodes: config.redisClusterNodes, options: { enableAutoPipelining: true } } }
+      : { ...redisOptionsFromUrl(config.redisUrl), enableAutoPipelining: true },
     streams: sessions.keys.allEventStreams(),
     group: PROJECTIONS_GROUP,
     consumer: config.consumerName,

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ClientProxy, MsPattern, ReadPacket, WritePacket } from '@nestjs/microservices';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { createClusterConnection, isClusterConnection } from './redis-streams.cluster';
 import { Observable, throwError } from 'rxjs';
 import {
   closeClient,
@@ -37,7 +38,8 @@ type PendingListener = {
 export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStreamsStatus> {
   protected readonly logger = new Logger(RedisStreamsClient.name);
   protected readonly config: ResolvedClientOptions;
-  protected client: Redis | null = null;
+  /** A `Cluster` when `connection` is `{ cluster }`. */
+  protected client: Redis | Cluster | null = null;
   protected connectionPromise: Promise<void> | null = null;
   protected isExplicitlyClosed = false;
   protected pendingEventListeners: PendingListener[] = [];
@@ -88,7 +90,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
     this.pendingEventListeners = [];
   }
 
-  /** The ioredis client (after connect()). */
+  /** The ioredis client (after connect()): a `Redis`, or a `Cluster` in cluster mode. */
   unwrap<T>(): T {
     if (!this.client) throw new Error(NOT_INITIALIZED_CLIENT);
     return this.client as T;
@@ -135,7 +137,12 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
     }
     const client = this.client;
     if (!client) throw new Error(NOT_INITIALIZED_CLIENT);
-    const id = await client.call(
+    const cluster = isClusterConnection(this.options.connection);
+    // Cluster: fail fast while not ready, like the standalone client without offline queue.
+    if (cluster && client.status !== 'ready') {
+      throw new Error(`Cluster isn't ready (status: ${client.status})`);
+    }
+    const xadd = client.call(
       'XADD',
       stream,
       ...this.config.trim(),
@@ -145,11 +152,37 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
       DATA_FIELD,
       json,
     );
+    // A Cluster client follows redirections and retries on other nodes (each attempt bounded by
+    // commandTimeout): bound the whole emit too.
+    const id = cluster
+      ? await withTimeout(xadd, this.config.timeoutMs, `XADD to ${stream}`)
+      : await xadd;
     return id as T;
   }
 
-  protected createClient(): Redis {
+  protected createClient(): Redis | Cluster {
     const { timeoutMs } = this.config;
+    const connection = this.options.connection;
+    if (isClusterConnection(connection)) {
+      // XADD is routed by key to the master serving the stream's slot.
+      return createClusterConnection({
+        cluster: connection.cluster,
+        // The cluster-level offline queue stays on: without it, ioredis bounces the commands sent
+        // to a node while its connection is being established (first use, new master) to a
+        // random node, and the MOVED answers re-send them one by one, out of order. Emits fail
+        // fast while the cluster is not ready instead (dispatchEvent).
+        nodeDefaults: {
+          connectionName: connectionName('streams', 'producer'),
+          connectTimeout: timeoutMs,
+        },
+        nodeForced: {
+          autoResendUnfulfilledCommands: false,
+          commandTimeout: timeoutMs,
+          maxRetriesPerRequest: 0,
+        },
+        retryStrategy: (times) => this.createRetryStrategy(times),
+      });
+    }
     return createConnection({
       connection: this.options.connection,
       role: 'producer',
@@ -175,5 +208,20 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
       return null;
     }
     return this.config.retryDelay(times);
+  }
+}
+
+/** `promise`, or a rejection after `ms`. */
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,4 +1,5 @@
 export { RedisStreamsClient } from './client-redis-streams';
+export { keySlot } from './redis-streams.cluster';
 export { readEntries, type ReadEntriesOptions, type StreamEntry } from './read-entries';
 export {
   DATA_FIELD,
@@ -16,6 +17,7 @@ export {
 } from './redis-streams.events';
 export type {
   RedisStreamsClientOptions,
+  RedisStreamsClusterConnection,
   RedisStreamsConnection,
   RedisStreamsConnectionOptions,
   RedisStreamsServerOptions,

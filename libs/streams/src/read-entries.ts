@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { DATA_FIELD, PATTERN_FIELD } from './redis-streams.constants';
 import { parseEntries } from './redis-streams.parser';
 
@@ -20,7 +20,7 @@ export interface ReadEntriesOptions {
 
 /** Reads a stream (XRANGE) into `{ id, pattern, data, fields }`, for tests and tools. */
 export async function readEntries<T = unknown>(
-  redis: Redis,
+  redis: Redis | Cluster,
   stream: string,
   options: ReadEntriesOptions = {},
 ): Promise<StreamEntry<T>[]> {

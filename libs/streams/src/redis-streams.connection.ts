@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
+import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { RedisStreamsConnectionRole, RedisStreamsStatus } from './redis-streams.events';
+import { isClusterConnection } from './redis-streams.cluster';
 import type { RedisStreamsConnection } from './redis-streams.options';
 
 const DEFAULT_URL = 'redis://localhost:6379';
@@ -33,6 +34,9 @@ export function createConnection({
     }
     return client;
   }
+  if (isClusterConnection(connection)) {
+    throw new Error(`RedisStreams: a cluster connection needs a Cluster client (${role})`);
+  }
   const mandatory: RedisOptions = { ...forced, lazyConnect: true, retryStrategy };
   // Without this, disconnect() on an already-closed socket (refused, killed) arms a 2 s timer
   // that keeps the process alive after close(). Quit has been answered by then anyway.
@@ -48,7 +52,7 @@ export function createConnection({
  * Connects a lazy client, or waits for one that is already connecting; bounded by `timeoutMs`
  * when given (a server that accepts the socket but never answers must not hang the caller).
  */
-export async function connectClient(client: Redis, timeoutMs?: number): Promise<void> {
+export async function connectClient(client: Redis | Cluster, timeoutMs?: number): Promise<void> {
   if (client.status === 'ready') return;
   if (client.status !== 'wait') return waitUntilReady(client, timeoutMs);
   const connecting = client.connect();
@@ -58,7 +62,7 @@ export async function connectClient(client: Redis, timeoutMs?: number): Promise<
 }
 
 /** Resolves on 'ready'; rejects on 'end' or after `timeoutMs` (when given). */
-export function waitUntilReady(client: Redis, timeoutMs?: number): Promise<void> {
+export function waitUntilReady(client: Redis | Cluster, timeoutMs?: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   if (client.status === 'end') {
     return Promise.reject(new Error('Connection is closed.'));
@@ -90,7 +94,10 @@ export function waitUntilReady(client: Redis, timeoutMs?: number): Promise<void>
 }
 
 /** QUIT, bounded: a dead or reconnecting connection is dropped after `timeoutMs`. */
-export async function closeClient(client: Redis | undefined, timeoutMs = 1_000): Promise<void> {
+export async function closeClient(
+  client: Redis | Cluster | undefined,
+  timeoutMs = 1_000,
+): Promise<void> {
   if (!client || client.status === 'end') return;
   if (client.status !== 'ready') {
     client.disconnect();
@@ -113,7 +120,7 @@ export async function closeClient(client: Redis | undefined, timeoutMs = 1_000):
 }
 
 export interface StatusTrackerArgs {
-  clients: ReadonlyMap<RedisStreamsConnectionRole, Redis>;
+  clients: ReadonlyMap<RedisStreamsConnectionRole, Redis | Cluster>;
   logger: LoggerService;
   isClosed: () => boolean;
   emit: (status: RedisStreamsStatus) => void;
@@ -153,6 +160,64 @@ export function trackStatus({ clients, logger, isClosed, emit }: StatusTrackerAr
         `Disconnected from Redis (${role}). No further reconnection attempts will be made.`,
       );
       report();
+    });
+  }
+}
+
+export type MemberState = 'connecting' | 'ready' | 'reconnecting' | 'end';
+
+/**
+ * One status over a changing set of connections (the cluster-mode server: a Cluster client plus
+ * one reader per slot, replaced as slots move): 'connected' once every member is ready,
+ * 'reconnecting' while one is down, 'disconnected' when one gave up. Reports changes only, and
+ * nothing once the owner was closed on purpose.
+ */
+export class StatusBoard {
+  private readonly states = new Map<string, MemberState>();
+  private last: RedisStreamsStatus | undefined;
+
+  constructor(
+    private readonly emit: (status: RedisStreamsStatus) => void,
+    private readonly isClosed: () => boolean,
+  ) {}
+
+  set(member: string, state: MemberState): void {
+    this.states.set(member, state);
+    if (this.isClosed()) return;
+    const all = [...this.states.values()];
+    let next: RedisStreamsStatus;
+    if (all.includes('end')) next = RedisStreamsStatus.DISCONNECTED;
+    else if (all.every((s) => s === 'ready')) next = RedisStreamsStatus.CONNECTED;
+    else if (all.includes('reconnecting')) next = RedisStreamsStatus.RECONNECTING;
+    else return;
+    if (next === this.last) return;
+    this.last = next;
+    this.emit(next);
+  }
+
+  /** Follows a client that reconnects by itself (the cluster-mode `commands` Cluster client). */
+  track(member: string, client: Redis | Cluster, logger: LoggerService): void {
+    let wasConnected = false;
+    this.set(member, 'connecting');
+    client.on('error', (err: Error) => {
+      if (!this.isClosed()) logger.error(`Redis (${member}): ${err.message}`);
+    });
+    client.on('reconnecting', () => {
+      if (this.isClosed()) return;
+      if (wasConnected) logger.log(`Reconnecting to Redis (${member})...`);
+      this.set(member, 'reconnecting');
+    });
+    client.on('ready', () => {
+      wasConnected = true;
+      logger.log(`Connected to Redis (${member}).`);
+      this.set(member, 'ready');
+    });
+    client.on('end', () => {
+      if (this.isClosed()) return;
+      logger.error(
+        `Disconnected from Redis (${member}). No further reconnection attempts will be made.`,
+      );
+      this.set(member, 'end');
     });
   }
 }

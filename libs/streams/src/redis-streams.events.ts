@@ -1,6 +1,7 @@
 /**
  * Which connection an event came from. The server has a dedicated blocking `reader` (XREADGROUP
- * only) and a `commands` connection (XACK, XAUTOCLAIM, XADD to the dead-letter stream, ...); the
+ * only; on Redis Cluster one per hash slot, all reported as `reader`) and a `commands` connection
+ * (XACK, XAUTOCLAIM, XADD to the dead-letter stream, ...; a Cluster client on Redis Cluster); the
  * client has one `producer` connection.
  */
 export type RedisStreamsConnectionRole = 'reader' | 'commands' | 'producer';

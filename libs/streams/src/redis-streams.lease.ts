@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { isRedisError } from './redis-streams.parser';
 
 /**
@@ -33,7 +33,7 @@ const RENEW_LEASE_SHA = createHash('sha1').update(RENEW_LEASE_SCRIPT).digest('he
 export const LEASE_CHUNK = 200;
 
 export async function renewLeases(
-  redis: Redis,
+  redis: Redis | Cluster,
   stream: string,
   group: string,
   consumer: string,

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Deserializer, Serializer } from '@nestjs/microservices';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { isClusterConnection } from './redis-streams.cluster';
 import {
   defaultDeadLetterStream,
   defaultHandlerRetryDelay,
@@ -10,14 +11,35 @@ import {
 import type { RedisStreamsConnectionRole } from './redis-streams.events';
 
 /**
- * How to reach Redis: a `redis://` URL, ioredis options, or a factory. The transport owns (and
- * closes) whatever the factory returns; the factory must return a NEW client on every call (the
- * server's blocking reader needs a connection of its own), preferably with `lazyConnect: true`.
- * Factory clients are used as they are: retry/timeout options below do not apply to them.
- * Redis Cluster is not supported (one XREADGROUP spans every stream, i.e. several slots).
+ * Redis Cluster: ioredis `Cluster` clients built from these startup nodes and options. The
+ * server reads every hash slot holding configured streams with a blocking connection of its own
+ * to the master serving it, and follows slot moves and fail-overs (see the README).
+ */
+export interface RedisStreamsClusterConnection {
+  cluster: {
+    /** Startup nodes (a few masters suffice; the topology is discovered), e.g. `[{ host, port }]`. */
+    nodes: readonly ClusterNode[];
+    /**
+     * ioredis ClusterOptions. `redisOptions` (password, TLS, ...) apply to every node connection,
+     * the server's blocking readers included. `lazyConnect` and `clusterRetryStrategy` are set by
+     * the transport (see `retryAttempts` / `retryDelay`); `keyPrefix` is not supported.
+     */
+    options?: ClusterOptions;
+  };
+}
+
+/**
+ * How to reach Redis: a `redis://` URL, ioredis options, `{ cluster: { nodes, options? } }` for
+ * Redis Cluster, or a factory. The transport owns (and closes) whatever the factory returns; the
+ * factory must return a NEW standalone client on every call (the server's blocking reader needs a
+ * connection of its own), preferably with `lazyConnect: true`. Factory clients are used as they
+ * are: retry/timeout options below do not apply to them. Factories cannot make cluster clients.
  */
 export type RedisStreamsConnection =
-  string | RedisOptions | ((role: RedisStreamsConnectionRole) => Redis);
+  | string
+  | RedisOptions
+  | RedisStreamsClusterConnection
+  | ((role: RedisStreamsConnectionRole) => Redis);
 
 /** Options shared by the server and the client. */
 export interface RedisStreamsConnectionOptions {
@@ -36,8 +58,9 @@ export interface RedisStreamsConnectionOptions {
 /** Options of {@link RedisStreamsServer}. */
 export interface RedisStreamsServerOptions extends RedisStreamsConnectionOptions {
   /**
-   * The partition streams to consume, read by one XREADGROUP. The index of a stream in this list
-   * is the entry's `partition` in the context. A function is called once, in `listen()`.
+   * The partition streams to consume, read by one XREADGROUP (on Redis Cluster: one per hash
+   * slot). The index of a stream in this list is the entry's `partition` in the context. A
+   * function is called once, in `listen()`.
    */
   streams: readonly string[] | (() => readonly string[] | Promise<readonly string[]>);
   /** Consumer group name (created with MKSTREAM when missing). */
@@ -77,7 +100,10 @@ export interface RedisStreamsServerOptions extends RedisStreamsConnectionOptions
    * Default 1 s doubling up to 30 s.
    */
   retryDelayMs?: number | ((deliveryCount: number) => number);
-  /** Dead-letter stream of a source stream. Default `${stream}:dead`. */
+  /**
+   * Dead-letter stream of a source stream. Default `${stream}:dead`. On Redis Cluster it must
+   * hash to the slot of its source stream (the default keeps the `{tag}`): checked in listen().
+   */
   deadLetterStream?: string | ((stream: string) => string);
   /** How long close() waits for running handlers (ms). Default 10000. */
   shutdownTimeoutMs?: number;
@@ -163,8 +189,20 @@ function asDelay<A>(
 }
 
 export function checkConnection(connection: RedisStreamsConnection | undefined): void {
-  if (connection && typeof connection === 'object' && connection.keyPrefix) {
-    fail('connection.keyPrefix is not supported: give full stream names instead');
+  if (isClusterConnection(connection)) {
+    const { nodes, options } = connection.cluster;
+    if (!Array.isArray(nodes) || nodes.length === 0) {
+      fail('connection.cluster.nodes must be a non-empty list of startup nodes');
+    }
+    if (options?.keyPrefix || options?.redisOptions?.keyPrefix) {
+      fail('connection.cluster keyPrefix is not supported: give full stream names instead');
+    }
+    return;
+  }
+  if (connection && typeof connection === 'object' && 'keyPrefix' in connection) {
+    if (connection.keyPrefix) {
+      fail('connection.keyPrefix is not supported: give full stream names instead');
+    }
   }
 }
 

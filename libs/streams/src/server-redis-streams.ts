@@ -7,13 +7,25 @@ import {
   MsPattern,
   Server,
 } from '@nestjs/microservices';
-import type { Redis, RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { lastValueFrom } from 'rxjs';
+import {
+  clusterNodeOptions,
+  createClusterConnection,
+  groupBySlot,
+  isClusterConnection,
+  keySlot,
+  mapNodeKey,
+  parseNodeKey,
+  parseRedirection,
+  type NodeAddress,
+} from './redis-streams.cluster';
 import {
   closeClient,
   connectClient,
   connectionName,
   createConnection,
+  StatusBoard,
   trackStatus,
 } from './redis-streams.connection';
 import {
@@ -32,6 +44,7 @@ import { renewLeases } from './redis-streams.lease';
 import {
   resolveServerOptions,
   resolveStreams,
+  type RedisStreamsClusterConnection,
   type ResolvedServerOptions,
   type RedisStreamsServerOptions,
 } from './redis-streams.options';
@@ -103,10 +116,32 @@ type PendingListener = {
   callback: RedisStreamsEvents[keyof RedisStreamsEvents];
 };
 
+/** Cluster mode: the read loop of the streams of one hash slot, and its connection. */
+interface SlotReader {
+  slot: number;
+  streams: string[];
+  /** Member of the status board, e.g. `reader:1234`. */
+  name: string;
+  /** Standalone connection to the master serving the slot (replaced when the slot moves). */
+  client: Redis | undefined;
+  /** `host:port` of `client`. */
+  node: string | undefined;
+  /** The topology moved the slot to this node: reconnect there (not a failure). */
+  relocateTo: string | undefined;
+  loop: Promise<void> | undefined;
+  /** Settles once the first re-read of own pending entries is done (or the loop ended). */
+  firstPending: Promise<void>;
+  firstPendingDone: () => void;
+}
+
 /** Pause after an unexpected read error, so a persistent error does not spin. */
 const READ_ERROR_BACKOFF_MS = 1_000;
 /** A ready reader silent for BLOCK plus this long is considered dead, and reconnected. */
 const READER_SILENCE_GRACE_MS = 10_000;
+/** Cluster: pause before retrying a read answered ASK / TRYAGAIN (its slot is migrating). */
+const MIGRATION_RETRY_MS = 100;
+/** Cluster: MOVED answers followed in a row before backing off like after an error. */
+const MAX_CONSECUTIVE_MOVES = 5;
 
 /**
  * Redis Streams transport: consumer groups over several partition streams, acknowledged after
@@ -122,15 +157,21 @@ export class RedisStreamsServer
   protected override readonly logger = new Logger(RedisStreamsServer.name);
 
   protected readonly config: ResolvedServerOptions;
-  /** Dedicated to the blocking XREADGROUP. */
+  /** Dedicated to the blocking XREADGROUP (standalone; cluster mode has one per slot). */
   protected reader: Redis | undefined;
-  /** XACK, XAUTOCLAIM, XPENDING, dead-letter XADD, ... */
-  protected commands: Redis | undefined;
+  /** XACK, XAUTOCLAIM, XPENDING, dead-letter XADD, ...: a `Cluster` (routes by key) in cluster mode. */
+  protected commands: Redis | Cluster | undefined;
   protected streams: string[] = [];
+  /** Cluster mode (`connection: { cluster }`): startup nodes and options. */
+  protected readonly cluster: RedisStreamsClusterConnection['cluster'] | undefined;
   protected isExplicitlyClosed = false;
   protected pendingEventListeners: PendingListener[] = [];
 
   private readonly partitions = new Map<string, number>();
+  private slotReaders: SlotReader[] = [];
+  private statusBoard: StatusBoard | undefined;
+  /** Cluster mode: `on()` listeners, attached to every reader connection, present or future. */
+  private readerListeners: PendingListener[] = [];
   private readonly abort = new AbortController();
   private readLoop: Promise<void> | undefined;
   private claimTimer: NodeJS.Timeout | undefined;
@@ -159,6 +200,7 @@ export class RedisStreamsServer
   constructor(protected readonly options: RedisStreamsServerOptions) {
     super();
     this.config = resolveServerOptions(options);
+    this.cluster = isClusterConnection(options.connection) ? options.connection.cluster : undefined;
     this.gate = new CapacityGate(this.config.concurrency);
     this.slots = new Semaphore(this.config.concurrency);
     this.initializeDeserializer({ deserializer: options.deserializer });
@@ -177,6 +219,7 @@ export class RedisStreamsServer
       throw new Error('RedisStreamsServer: listen() was already called');
     this.streams = await resolveStreams(this.options.streams);
     this.streams.forEach((stream, index) => this.partitions.set(stream, index));
+    if (this.cluster) return this.startCluster();
     const reader = (this.reader = this.createRedisClient('reader'));
     const commands = (this.commands = this.createRedisClient('commands'));
     if (reader === commands) {
@@ -233,7 +276,9 @@ export class RedisStreamsServer
     clearTimeout(this.claimTimer);
     this.gate.wakeAll();
     this.reader?.disconnect();
+    this.slotReaders.forEach((r) => r.client?.disconnect());
     await this.readLoop;
+    await Promise.all(this.slotReaders.flatMap((r) => (r.loop ? [r.loop] : [])));
     await this.claimRun;
     if (!(await this.drain(this.config.shutdownTimeoutMs))) {
       this.abandoned = true;
@@ -246,8 +291,17 @@ export class RedisStreamsServer
     this.pendingEventListeners = [];
   }
 
-  /** `[reader, commands]`: the blocking connection and the command connection. */
+  /**
+   * `[reader, commands]`: the blocking connection and the command connection. In cluster mode
+   * `[readers, commands]`: the current blocking connection of each slot (`Redis[]`) and the
+   * `Cluster` client.
+   */
   unwrap<T>(): T {
+    if (this.cluster) {
+      if (!this.commands) throw new Error(NOT_INITIALIZED_SERVER);
+      const readers = this.slotReaders.flatMap((r) => (r.client ? [r.client] : []));
+      return [readers, this.commands] as T;
+    }
     if (!this.reader || !this.commands) throw new Error(NOT_INITIALIZED_SERVER);
     return [this.reader, this.commands] as T;
   }
@@ -256,7 +310,13 @@ export class RedisStreamsServer
     EventKey extends keyof RedisStreamsEvents = keyof RedisStreamsEvents,
     EventCallback extends RedisStreamsEvents[EventKey] = RedisStreamsEvents[EventKey],
   >(event: EventKey, callback: EventCallback): void {
-    if (this.reader && this.commands) {
+    if (this.cluster && this.commands) {
+      const listener: PendingListener = { event, callback };
+      const cb = callback as (...args: unknown[]) => void;
+      this.commands.on(event, (...args: unknown[]) => cb('commands', ...args));
+      this.slotReaders.forEach((r) => r.client && this.attachListener(r.client, listener));
+      this.readerListeners.push(listener);
+    } else if (this.reader && this.commands) {
       const cb = callback as (...args: unknown[]) => void;
       this.reader.on(event, (...args: unknown[]) => cb('reader', ...args));
       this.commands.on(event, (...args: unknown[]) => cb('commands', ...args));
@@ -285,10 +345,16 @@ export class RedisStreamsServer
     const commands = this.requireCommands();
     return Promise.all(
       this.streams.map(async (stream, partition): Promise<RedisStreamsLag> => {
-        const [summary, groups] = await Promise.all([
-          commands.call('XPENDING', stream, this.config.group),
-          commands.call('XINFO', 'GROUPS', stream),
-        ]);
+        const [summary, groups] = this.cluster
+          ? await this.onNodeOf(
+              stream,
+              ['XPENDING', stream, this.config.group],
+              ['XINFO', 'GROUPS', stream],
+            )
+          : await Promise.all([
+              commands.call('XPENDING', stream, this.config.group),
+              commands.call('XINFO', 'GROUPS', stream),
+            ]);
         const pending = Array.isArray(summary) ? Number(summary[0]) : 0;
         const info = (Array.isArray(groups) ? groups : [])
           .map(toRecord)
@@ -297,9 +363,10 @@ export class RedisStreamsServer
         if (lag === null && info) {
           const entriesRead = toNumber(info['entries-read']);
           if (entriesRead !== null) {
-            const added = toNumber(
-              toRecord(await commands.call('XINFO', 'STREAM', stream))['entries-added'],
-            );
+            const streamInfo = this.cluster
+              ? (await this.onNodeOf(stream, ['XINFO', 'STREAM', stream]))[0]
+              : await commands.call('XINFO', 'STREAM', stream);
+            const added = toNumber(toRecord(streamInfo)['entries-added']);
             lag = added === null ? null : Math.max(added - entriesRead, 0);
           }
         }
@@ -337,7 +404,334 @@ export class RedisStreamsServer
     return this.config.retryDelay(times);
   }
 
-  private requireCommands(): Redis {
+  // ---------------------------------------------------------------------------------------------
+  // Redis Cluster
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Cluster mode: a `Cluster` client for every keyed command, then one read loop per hash slot
+   * holding configured streams, each with a blocking connection of its own to the master serving
+   * the slot (XREADGROUP over several keys needs them in one slot, and a blocking read occupies
+   * its connection).
+   */
+  private async startCluster(): Promise<void> {
+    this.checkDeadLetterSlots();
+    const commands = this.createClusterClient();
+    this.commands = commands;
+    const board = (this.statusBoard = new StatusBoard(
+      (status) => this._status$.next(status),
+      () => this.isExplicitlyClosed,
+    ));
+    board.track('commands', commands, this.logger);
+    this.slotReaders = groupBySlot(this.streams).map(({ slot, streams }) => {
+      let firstPendingDone!: () => void;
+      const firstPending = new Promise<void>((resolve) => (firstPendingDone = resolve));
+      const reader: SlotReader = {
+        slot,
+        streams,
+        name: `reader:${slot}`,
+        client: undefined,
+        node: undefined,
+        relocateTo: undefined,
+        loop: undefined,
+        firstPending,
+        firstPendingDone,
+      };
+      board.set(reader.name, 'connecting');
+      return reader;
+    });
+    this.readerListeners = this.pendingEventListeners;
+    this.pendingEventListeners = [];
+    this.readerListeners.forEach(({ event, callback }) =>
+      commands.on(event, (...args: unknown[]) =>
+        (callback as (...a: unknown[]) => void)('commands', ...args),
+      ),
+    );
+    commands.on('refresh', () => this.followTopology());
+    try {
+      await connectClient(commands);
+      await this.detectCapabilities();
+      await this.ensureGroups();
+    } catch (err) {
+      this.isExplicitlyClosed = true;
+      commands.disconnect();
+      throw err;
+    }
+    if (this.isExplicitlyClosed) return;
+    for (const reader of this.slotReaders) {
+      reader.loop = this.runSlotReader(reader)
+        .catch((err: unknown) => {
+          this.logger.error(`Read loop of slot ${reader.slot} stopped: ${describeError(err)}`);
+        })
+        .finally(() => reader.firstPendingDone());
+    }
+    // Claiming starts once own pending entries were re-read (as in standalone mode), or after
+    // one claim interval when a slot's master cannot be reached (leases must be renewed).
+    void Promise.race([
+      Promise.all(this.slotReaders.map((r) => r.firstPending)),
+      delay(this.config.claimIntervalMs, this.abort.signal),
+    ]).then(() => this.scheduleClaim(0));
+  }
+
+  /** The `Cluster` client of cluster mode (commands role): routes each command by its key. */
+  protected createClusterClient(): Cluster {
+    return createClusterConnection({
+      cluster: this.cluster!,
+      nodeDefaults: {
+        connectionName: connectionName(
+          'streams',
+          this.config.group,
+          this.config.consumer,
+          'commands',
+        ),
+      },
+      retryStrategy: (times) => this.createRetryStrategy(times),
+    });
+  }
+
+  /**
+   * Cluster mode: the blocking connection reading one slot, to the master at `address`. It does
+   * not reconnect by itself: its read loop reconnects, to wherever the slot is served by then.
+   */
+  protected createSlotReader(address: NodeAddress, slot: number): Redis {
+    const { group, consumer } = this.config;
+    return new Redis(
+      clusterNodeOptions(
+        this.cluster!,
+        address,
+        { connectionName: connectionName('streams', group, consumer, 'reader', String(slot)) },
+        {
+          // A user's commandTimeout would cut the BLOCK short (a silent socket is caught by watchRead).
+          commandTimeout: undefined,
+          retryStrategy: () => null,
+          autoResendUnfulfilledCommands: false,
+          enableOfflineQueue: true,
+          readOnly: false,
+        },
+      ),
+    );
+  }
+
+  /** Every dead-letter stream must hash to its source's slot (one MULTI writes both). */
+  private checkDeadLetterSlots(): void {
+    for (const stream of this.streams) {
+      const dead = this.config.deadLetterStream(stream);
+      if (keySlot(dead) !== keySlot(stream)) {
+        throw new Error(
+          `RedisStreamsServer: on Redis Cluster the dead-letter stream "${dead}" must hash to the ` +
+            `slot of "${stream}" (${keySlot(stream)}, not ${keySlot(dead)}): keep its hash tag, ` +
+            `e.g. "${stream}:dead"`,
+        );
+      }
+    }
+  }
+
+  /**
+   * The read loop of one slot, ever (exactly one per slot, for the server's lifetime): connects
+   * to the slot's master, re-reads own pending entries after each (re)connection, then blocks on
+   * XREADGROUP. MOVED (slot moved, or its master was replaced) reconnects to the new node at
+   * once; ASK / TRYAGAIN (slot migrating) retries shortly; a lost connection or CLUSTERDOWN
+   * refreshes the slot map and retries with `retryDelay` (a lost connection counting against
+   * `retryAttempts`).
+   */
+  private async runSlotReader(r: SlotReader): Promise<void> {
+    const { group, consumer, batchSize, blockMs } = this.config;
+    const ids = r.streams.map(() => '>');
+    let connectionFailures = 0;
+    let errors = 0;
+    let moves = 0;
+    let movedTo: string | undefined;
+    let fresh = true;
+    while (!this.isExplicitlyClosed) {
+      let node = r.node;
+      try {
+        // The slot map is consulted only to (re)connect: ioredis patches it in place on MOVED,
+        // briefly wrong for the other slots of the range until its refresh.
+        const connected = r.client !== undefined && r.client.status !== 'end';
+        node = movedTo ?? r.relocateTo ?? (connected ? r.node : this.masterOf(r.slot));
+        movedTo = r.relocateTo = undefined;
+        if (!node) throw new Error(`no master known for slot ${r.slot}`);
+        if (!r.client || r.client.status === 'end' || r.node !== node) {
+          await this.connectSlotReader(r, node);
+          fresh = true;
+        }
+        const client = r.client!;
+        if (this.isExplicitlyClosed) break;
+        if (fresh) {
+          await this.readOwnPending(client, r.streams, rethrow);
+          fresh = false;
+          r.firstPendingDone();
+        }
+        await this.gate.waitForRoom();
+        if (this.isExplicitlyClosed) break;
+        const reply = await this.watchRead(
+          client,
+          false,
+          client.call(
+            'XREADGROUP',
+            'GROUP',
+            group,
+            consumer,
+            'COUNT',
+            batchSize,
+            'BLOCK',
+            blockMs,
+            'STREAMS',
+            ...r.streams,
+            ...ids,
+          ),
+        );
+        connectionFailures = errors = moves = 0;
+        this.statusBoard?.set(r.name, 'ready');
+        // Entries read while closing stay pending: re-read on restart or claimed elsewhere.
+        if (this.isExplicitlyClosed) break;
+        await this.dispatchBatches(parseReadReply(reply), 'new');
+      } catch (caught) {
+        if (this.isExplicitlyClosed) break;
+        if (r.relocateTo) continue; // the topology moved the slot: read there
+        let err = caught;
+        const redirection = parseRedirection(err);
+        if (redirection?.kind === 'MOVED') {
+          movedTo = mapNodeKey(this.cluster?.options, redirection.node);
+          this.logger.log(
+            `Slot ${r.slot} moved from ${node} to ${movedTo}; reading ${r.streams.join(', ')} there`,
+          );
+          // Nodes still disagreeing (gossip in progress) after a few hops: back off below.
+          if (++moves <= MAX_CONSECUTIVE_MOVES) continue;
+        }
+        if (
+          redirection?.kind === 'ASK' ||
+          isRedisError(err, 'TRYAGAIN') ||
+          // Redis 7: a BLOCK is ended so when MIGRATE moves its stream away (or it is deleted).
+          isRedisError(err, 'UNBLOCKED')
+        ) {
+          // The slot is migrating: the node answers MOVED once it is done.
+          this.logger.debug(`Slot ${r.slot} is migrating (${describeError(err)}); waiting`);
+          await delay(MIGRATION_RETRY_MS, this.abort.signal);
+          continue;
+        }
+        if (isRedisError(err, 'NOGROUP')) {
+          this.logger.warn(`Consumer group missing, re-creating it: ${describeError(err)}`);
+          try {
+            await this.ensureGroups();
+            continue;
+          } catch (createErr) {
+            err = createErr;
+          }
+        }
+        const connectionLost = !r.client || r.client.status !== 'ready';
+        if (connectionLost && ++connectionFailures > this.config.retryAttempts) {
+          this.logger.error(
+            `Reading slot ${r.slot} failed: ${describeError(err)}; retry time exhausted`,
+          );
+          r.client?.disconnect();
+          this.statusBoard?.set(r.name, 'end');
+          return;
+        }
+        const wait = this.config.retryDelay(++errors);
+        this.statusBoard?.set(r.name, 'reconnecting');
+        this.logger.error(
+          `Reading slot ${r.slot} (${node ?? 'no node'}) failed: ${describeError(err)}; ` +
+            `retrying in ${wait} ms`,
+        );
+        if (connectionLost) {
+          r.client?.disconnect();
+          r.client = undefined;
+        }
+        await Promise.all([this.refreshSlots(), delay(wait, this.abort.signal)]);
+      }
+    }
+  }
+
+  /** Replaces the slot's connection with a new one to `node` (`host:port`). */
+  private async connectSlotReader(r: SlotReader, node: string): Promise<void> {
+    const previous = r.client;
+    r.client = undefined;
+    previous?.disconnect();
+    const client = this.createSlotReader(parseNodeKey(node), r.slot);
+    r.client = client;
+    r.node = node;
+    client.on('error', (err: Error) => {
+      // Reported by the read loop; ioredis emits it too.
+      if (!this.isExplicitlyClosed)
+        this.logger.debug(`Redis (${r.name} @ ${node}): ${err.message}`);
+    });
+    client.on('ready', () => {
+      if (r.client === client) this.statusBoard?.set(r.name, 'ready');
+    });
+    this.readerListeners.forEach((listener) => this.attachListener(client, listener));
+    if (this.isExplicitlyClosed) {
+      client.disconnect();
+      return;
+    }
+    await connectClient(client);
+    if (this.isExplicitlyClosed) client.disconnect();
+    else this.logger.log(`Reading ${r.streams.join(', ')} (slot ${r.slot}) from ${node}`);
+  }
+
+  private attachListener(client: Redis, { event, callback }: PendingListener): void {
+    client.on(event, (...args: unknown[]) =>
+      (callback as (...a: unknown[]) => void)('reader', ...args),
+    );
+  }
+
+  /** `host:port` of the master serving `slot`, per the Cluster client's slot map. */
+  private masterOf(slot: number): string | undefined {
+    return this.commands instanceof Cluster ? this.commands.slots[slot]?.[0] : undefined;
+  }
+
+  /** Refreshes the Cluster client's slot map; never rejects; settles at once on close(). */
+  private refreshSlots(): Promise<void> {
+    const commands = this.commands;
+    const { signal } = this.abort;
+    if (!(commands instanceof Cluster) || signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      signal.addEventListener('abort', done, { once: true });
+      commands.refreshSlotsCache(done);
+    });
+  }
+
+  /**
+   * After the Cluster client refreshed its slot map: a reader whose slot is now served by another
+   * master is moved there (its BLOCK is aborted by dropping the connection). Redis would redirect
+   * it too (a client blocked on a slot its node lost gets MOVED within about a second).
+   */
+  private followTopology(): void {
+    if (this.isExplicitlyClosed) return;
+    for (const r of this.slotReaders) {
+      const master = this.masterOf(r.slot);
+      if (!master || !r.client || r.client.status !== 'ready' || r.node === master) continue;
+      if (r.relocateTo) continue;
+      this.logger.log(
+        `Slot ${r.slot} is now served by ${master}, not ${r.node}: moving its reader`,
+      );
+      r.relocateTo = master;
+      r.client.disconnect();
+    }
+  }
+
+  /**
+   * Cluster: commands ioredis cannot route (it knows no key position for XINFO, XGROUP, XACKDEL)
+   * are pipelined behind `EXISTS key`, which sends the pipeline to the node serving the key and
+   * makes it follow MOVED / ASK. Resolves with their replies; rejects with the first error.
+   */
+  private async onNodeOf(
+    key: string,
+    ...commands: [string, ...(string | number)[]][]
+  ): Promise<unknown[]> {
+    const pipeline = this.requireCommands().pipeline().exists(key);
+    commands.forEach(([name, ...args]) => pipeline.call(name, ...args));
+    const results = (await pipeline.exec()) ?? [];
+    const failure = results.find(([err]) => err)?.[0];
+    if (failure) throw failure;
+    return results.slice(1).map(([, reply]) => reply);
+  }
+
+  private requireCommands(): Redis | Cluster {
     if (!this.commands) throw new Error(NOT_INITIALIZED_SERVER);
     return this.commands;
   }
@@ -356,14 +750,19 @@ export class RedisStreamsServer
     this.groupsReady ??= Promise.all(
       this.streams.map(async (stream) => {
         try {
-          await this.requireCommands().call(
-            'XGROUP',
-            'CREATE',
-            stream,
-            this.config.group,
-            this.config.startId,
-            'MKSTREAM',
-          );
+          if (this.cluster) {
+            const { group, startId } = this.config;
+            await this.onNodeOf(stream, ['XGROUP', 'CREATE', stream, group, startId, 'MKSTREAM']);
+          } else {
+            await this.requireCommands().call(
+              'XGROUP',
+              'CREATE',
+              stream,
+              this.config.group,
+              this.config.startId,
+              'MKSTREAM',
+            );
+          }
         } catch (err) {
           if (!isRedisError(err, 'BUSYGROUP')) throw err;
         }
@@ -385,7 +784,7 @@ export class RedisStreamsServer
   }
 
   private async runReadLoop(): Promise<void> {
-    await this.readOwnPending();
+    await this.readOwnPending(this.reader!, this.streams, (err) => this.onReadError(err));
     if (this.isExplicitlyClosed) return;
     this.scheduleClaim(0);
     const { group, consumer, batchSize, blockMs } = this.config;
@@ -394,8 +793,11 @@ export class RedisStreamsServer
       await this.gate.waitForRoom();
       if (this.isExplicitlyClosed) break;
       try {
+        const reader = this.reader!;
         const reply = await this.watchRead(
-          this.reader!.call(
+          reader,
+          true,
+          reader.call(
             'XREADGROUP',
             'GROUP',
             group,
@@ -420,17 +822,18 @@ export class RedisStreamsServer
 
   /**
    * A half-open TCP connection never answers the BLOCK: if the reader looks ready but stays
-   * silent for BLOCK + grace, drop the socket and reconnect (ioredis re-sends the read).
+   * silent for BLOCK + grace, drop the socket and reconnect (standalone: ioredis re-sends the
+   * read; cluster: the read fails and the slot's loop connects again).
    */
-  private async watchRead<T>(read: Promise<T>): Promise<T> {
+  private async watchRead<T>(reader: Redis, reconnect: boolean, read: Promise<T>): Promise<T> {
     const limit = this.config.blockMs + READER_SILENCE_GRACE_MS;
     let timer: NodeJS.Timeout | undefined;
     const arm = (): void => {
       timer = setTimeout(() => {
         if (this.isExplicitlyClosed) return;
-        if (this.reader?.status === 'ready') {
+        if (reader.status === 'ready') {
           this.logger.warn(`No reply to XREADGROUP within ${limit} ms; reconnecting the reader`);
-          this.reader.disconnect(true);
+          reader.disconnect(reconnect);
         }
         arm();
       }, limit);
@@ -445,18 +848,23 @@ export class RedisStreamsServer
 
   /**
    * This consumer's own pending entries first (XREADGROUP with id 0, which ignores BLOCK): what
-   * a previous run of this consumer read but did not acknowledge. Paged per stream.
+   * a previous run of this consumer read but did not acknowledge. Paged per stream. `onError`
+   * returns whether to go on (or throws).
    */
-  private async readOwnPending(): Promise<void> {
+  private async readOwnPending(
+    reader: Redis,
+    streams: readonly string[],
+    onError: (err: unknown) => Promise<boolean>,
+  ): Promise<void> {
     const { group, consumer, batchSize } = this.config;
-    const cursors = new Map(this.streams.map((stream) => [stream, '0']));
+    const cursors = new Map(streams.map((stream) => [stream, '0']));
     while (cursors.size > 0 && !this.isExplicitlyClosed) {
       await this.gate.waitForRoom();
       if (this.isExplicitlyClosed) return;
       const keys = [...cursors.keys()];
       let batches: StreamBatch[];
       try {
-        const reply = await this.reader!.call(
+        const reply = await reader.call(
           'XREADGROUP',
           'GROUP',
           group,
@@ -469,7 +877,7 @@ export class RedisStreamsServer
         );
         batches = parseReadReply(reply);
       } catch (err) {
-        if (!(await this.onReadError(err))) return;
+        if (!(await onError(err))) return;
         continue;
       }
       for (const key of keys) {
@@ -533,7 +941,12 @@ export class RedisStreamsServer
           Math.min(batchSize, room),
         );
       } catch (err) {
-        if (!isRedisError(err, 'NOGROUP')) throw err;
+        if (!isRedisError(err, 'NOGROUP')) {
+          // Cluster: one master down must not stop claiming on the others.
+          if (!this.cluster) throw err;
+          this.logger.error(`Claiming on ${stream} failed: ${describeError(err)}`);
+          continue;
+        }
         await this.ensureGroups();
         continue;
       }
@@ -820,7 +1233,19 @@ export class RedisStreamsServer
     const { group } = this.config;
     const commands = this.requireCommands();
     if (this.config.deleteAcked && this.capabilities.xackdel) {
-      await commands.call('XACKDEL', entry.stream, group, 'ACKED', 'IDS', 1, entry.id);
+      if (this.cluster) {
+        await this.onNodeOf(entry.stream, [
+          'XACKDEL',
+          entry.stream,
+          group,
+          'ACKED',
+          'IDS',
+          1,
+          entry.id,
+        ]);
+      } else {
+        await commands.call('XACKDEL', entry.stream, group, 'ACKED', 'IDS', 1, entry.id);
+      }
     } else {
       await commands.call('XACK', entry.stream, group, entry.id);
     }
@@ -881,6 +1306,11 @@ export class RedisStreamsServer
       clearTimeout(timer);
     }
   }
+}
+
+/** readOwnPending's error handler in cluster mode: errors go to the slot's loop. */
+function rethrow(err: unknown): Promise<boolean> {
+  throw err;
 }
 
 function heldKey(entry: { stream: string; id: string }): string {

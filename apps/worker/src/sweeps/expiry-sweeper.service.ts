@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { SessionIndex, type SweepOutcome } from '@app/session';
 import { WorkerMetrics } from '../health/worker-metrics';
 import { WORKER_CONFIG, type WorkerConfig } from '../worker.config';
@@ -30,7 +30,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   private readonly logger = new Logger('ExpirySweeper');
   private queue?: Queue;
   private worker?: Worker;
-  private readonly connections: Redis[] = [];
+  private readonly connections: (Redis | Cluster)[] = [];
 
   constructor(
     private readonly index: SessionIndex,
@@ -39,8 +39,10 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   ) {}
 
   /** BullMQ wants its own connections with no retry limit, and (for Cluster) a hash-tagged prefix. */
-  private connection(): Redis {
-    const redis = new Redis(this.config.redisUrl, { maxRetriesPerRequest: null });
+  private connection(): Redis | Cluster {
+    const redis = this.config.redisClusterNodes
+      ? new Cluster(this.config.redisClusterNodes, { redisOptions: { maxRetriesPerRequest: null } })
+      : new Redis(this.config.redisUrl, { maxRetriesPerRequest: null });
     redis.on('error', (error: Error) => this.logger.debug(`BullMQ connection: ${error.message}`));
     this.connections.push(redis);
     return redis;
