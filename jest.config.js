@@ -38,7 +38,7 @@ module.exports = {
       displayName: 'cluster',
       globals: { __TEST_REDIS_TARGET__: 'cluster' },
       testMatch: [
-        '<rootDir>/test/cluster/**/*.test.ts',
+        '<rootDir>/test/cluster/target.test.ts',
         '<rootDir>/test/session/session-{lifecycle,concurrency,index,expiry}.test.ts',
         '<rootDir>/test/multi-instance/revocation-across-instances.test.ts',
       ],

@@ -41,11 +41,19 @@ describe('worker on a 3-master Redis Cluster (real processes)', () => {
     const users = Array.from({ length: 12 }, (_, i) => `user-${i}`);
     const partitions = new Set(users.map((u) => sessions.keys.partitionOf(u)));
     expect(partitions.size).toBeGreaterThan(3);
+    const tokens = new Map<string, string[]>();
     for (const userId of users) {
-      for (let i = 0; i < 3; i++) await sessions.create(userId);
+      const created = [];
+      for (let i = 0; i < 3; i++) created.push((await sessions.create(userId)).token);
+      tokens.set(userId, created);
     }
-    // The limit of 2 leaves two sessions per user in the index.
+    // The limit of 2: the worker revokes one session of each user (in Redis and in the index).
     for (const userId of users) {
+      const stillValid = async () =>
+        (await Promise.all(tokens.get(userId)!.map((t) => sessions.verify(t)))).filter(
+          (r) => r.valid,
+        ).length;
+      await eventually(stillValid, (n) => n === 2, { timeoutMs: 15_000 });
       await eventually(
         () => sessions.listForUser(userId),
         (page) => page.sessions.length === 2,
