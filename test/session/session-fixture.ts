@@ -85,4 +85,9 @@ export async function allKeys(fixture: SessionFixture): Promise<string[]> {
   return keys.sort();
 }
 
+/** A well-formed session id of the same partition that is certainly not `sessionId`. */
+export function otherSessionId(sessionId: string): string {
+  return sessionId.slice(0, -1) + (sessionId.endsWith('0') ? '1' : '0');
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
