@@ -1,10 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import Redis from 'ioredis';
+import { freePort } from './free-port';
 
 export interface RedisServerStartOptions {
   /** Extra redis-server arguments, e.g. ['--maxmemory', '1mb']. */
@@ -31,18 +32,6 @@ function liveChildren(): Set<ChildProcess> {
     real.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
   }
   return live;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
 }
 
 /** A private, throwaway redis-server (no persistence) for tests that restart or crash Redis. */
