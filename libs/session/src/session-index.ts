@@ -60,6 +60,7 @@ export class SessionIndex {
         this.keys.session(sessionId, partition),
         this.keys.userSessions(userId),
         this.keys.expiryIndex(partition),
+        this.keys.revocationEpochs(partition),
         sessionId,
         userId,
         replacedSessionId,

@@ -29,9 +29,13 @@ export class SessionRedisLifecycle implements OnModuleInit, OnApplicationShutdow
       this.owned = false;
       return;
     }
+    // A write whose reply was lost with the connection must not be re-sent after the reconnect:
+    // the script may already have run (a re-sent create would then find its own session).
+    // The caller gets a 503 instead, and the state is whatever Redis applied, event included.
     const bounded = {
       commandTimeout: options.commandTimeoutMs,
       maxRetriesPerRequest: 1,
+      autoResendUnfulfilledCommands: false,
       connectionName: 'session',
     };
     if ('cluster' in config) {

@@ -8,6 +8,7 @@
     KEYS[1] session key
     KEYS[2] user's session index (sorted set: sessionId by createdAt)
     KEYS[3] expiry index of the partition (sorted set: "<sessionId>|<userId>" by expiresAt)
+    KEYS[4] revocation epochs of the partition
 
     ARGV[1] session id
     ARGV[2] user id
@@ -28,6 +29,18 @@ if not fields[1] or fields[5] ~= ARGV[2] then
   return {'gone', 0}
 end
 local session = {ca = fields[1], la = fields[2], it = fields[3], ax = fields[4]}
+-- Events of one user can arrive out of order (a claimed entry, two workers): a session a later
+-- revoke-all already covers is not indexed but deleted, as the revoke-all clean-up would have.
+local revokedBefore = redis.call('HGET', KEYS[4], ARGV[2])
+if revokedBefore then
+  local keptThrough = tonumber(redis.call('HGET', KEYS[1], 'kt') or '-1')
+  if tonumber(session['ca']) <= tonumber(revokedBefore) and keptThrough < tonumber(revokedBefore) then
+    redis.call('DEL', KEYS[1])
+    redis.call('ZREM', KEYS[2], ARGV[1])
+    redis.call('ZREM', KEYS[3], ARGV[1] .. '|' .. ARGV[2])
+    return {'gone', 0}
+  end
+end
 -- Entries created more than the absolute TTL before this session are dead by now: prune them.
 -- (Relative to this session, so no clock read is needed.)
 local staleBefore = tonumber(session['ca']) - tonumber(ARGV[4])
