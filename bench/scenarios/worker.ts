@@ -1,5 +1,5 @@
 /**
- * 6. The worker (the logic of bench/worker-throughput.bench.ts): events applied per second by one
+ * 6. The worker: events applied per second by one
  * worker process draining a backlog of session.created events, against a bare XREADGROUP + XACK
  * loop over the same backlog; then the projection lag under a steady create rate, from the
  * worker's own histogram.
