@@ -17,6 +17,7 @@ import { PROJECTIONS_GROUP } from '../../apps/worker/src/worker.constants';
 import { createSessionFixture, type SessionFixture } from '../session/session-fixture';
 import { AppProcess } from '../support/app-process';
 import { testRedisUrl } from '../support/test-redis';
+import { groupBacklog } from '../worker/group-backlog';
 
 jest.setTimeout(180_000);
 
@@ -123,22 +124,6 @@ describe('Worker killed mid-batch (SIGKILL), restarted under the same name, kill
     return total;
   }
 
-  /** Pending and lag of the group over every partition. */
-  async function backlog(): Promise<{ pending: number; lag: number }> {
-    const total = { pending: 0, lag: 0 };
-    for (const stream of fx.service.keys.allEventStreams()) {
-      const groups = (await fx.redis.xinfo('GROUPS', stream)) as unknown[][];
-      for (const group of groups) {
-        const info: Record<string, unknown> = {};
-        for (let i = 0; i < group.length; i += 2) info[String(group[i])] = group[i + 1];
-        if (info.name !== PROJECTIONS_GROUP) continue;
-        total.pending += Number(info.pending);
-        total.lag += Number(info.lag ?? 0);
-      }
-    }
-    return total;
-  }
-
   /** SIGKILL as soon as the victim holds unacknowledged entries; returns how many it left. */
   async function killMidBatch(victim: AppProcess): Promise<number> {
     const deadline = Date.now() + 20_000;
@@ -178,12 +163,12 @@ describe('Worker killed mid-batch (SIGKILL), restarted under the same name, kill
     }
 
     const started = Date.now();
-    let state = await backlog();
+    let state = await groupBacklog(fx);
     while (state.pending + state.lag > 0) {
       if (Date.now() - started > 60_000)
         throw new Error(`backlog not drained: ${JSON.stringify(state)}`);
       await sleep(200);
-      state = await backlog();
+      state = await groupBacklog(fx);
     }
     const drainMs = Date.now() - started;
 

@@ -3,31 +3,9 @@ import { checkProjections } from '../../apps/worker/src/rebuild/projection-check
 import { createSessionFixture, type SessionFixture } from '../session/session-fixture';
 import { testRedisUrl } from '../support/test-redis';
 import { AppProcess } from '../support/app-process';
+import { groupBacklog } from './group-backlog';
 
 jest.setTimeout(180_000);
-
-const GROUP = 'session-projections';
-
-interface GroupInfo {
-  pending: number;
-  lag: number;
-}
-
-/** Pending + lag of the projection group over every partition stream. */
-async function groupBacklog(fx: SessionFixture): Promise<GroupInfo> {
-  const total = { pending: 0, lag: 0 };
-  for (const stream of fx.service.keys.allEventStreams()) {
-    const groups = (await fx.redis.xinfo('GROUPS', stream)) as unknown[][];
-    for (const group of groups) {
-      const info: Record<string, unknown> = {};
-      for (let i = 0; i < group.length; i += 2) info[String(group[i])] = group[i + 1];
-      if (info.name !== GROUP) continue;
-      total.pending += Number(info.pending);
-      total.lag += Number(info.lag ?? 0);
-    }
-  }
-  return total;
-}
 
 describe('Two workers, one killed with SIGKILL mid-burst (real processes)', () => {
   let fx: SessionFixture;
