@@ -1,7 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runInThisContext } from 'node:vm';
 import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { RpcException } from '@nestjs/microservices';
@@ -16,6 +12,12 @@ import {
   type RedisStreamsClientOptions,
   type RedisStreamsServerOptions,
 } from '@app/streams';
+import {
+  masterAndReplicaOf,
+  moveSlot,
+  onNode,
+  replicaCaughtUp,
+} from '../support/redis-cluster-admin';
 import { RedisClusterProcess } from '../support/redis-cluster-process';
 import { uniquePrefix } from '../support/test-redis';
 import {
@@ -79,39 +81,6 @@ interface Handled {
   partition?: number;
 }
 
-/**
- * A cluster whose servers keep their files in a private directory, removed by `stop()`. The
- * harness starts every redis-server with `--dir os.tmpdir()`, and a replica re-synchronizing
- * after a fail-over writes `dump.rdb` there, which every redis-server started later (this run's
- * or another one's) would load. os.tmpdir() reads TMPDIR of the real process (not jest's copy).
- */
-async function startCluster(options: {
-  masters: number;
-  replicas?: number;
-}): Promise<{ cluster: RedisClusterProcess; stop: () => Promise<void> }> {
-  const real = runInThisContext('process') as NodeJS.Process;
-  const dir = mkdtempSync(join(tmpdir(), 'streams-cluster-'));
-  const previous = real.env.TMPDIR;
-  real.env.TMPDIR = dir;
-  let cluster: RedisClusterProcess;
-  try {
-    cluster = await RedisClusterProcess.start(options);
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  } finally {
-    if (previous === undefined) delete real.env.TMPDIR;
-    else real.env.TMPDIR = previous;
-  }
-  return {
-    cluster,
-    stop: async () => {
-      await cluster.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** `host:port` of the master serving each slot, per CLUSTER SLOTS. */
 async function slotOwners(redis: Cluster): Promise<(slot: number) => string> {
   const ranges = await redis.cluster('SLOTS');
@@ -122,80 +91,6 @@ async function slotOwners(redis: Cluster): Promise<(slot: number) => string> {
   };
 }
 
-interface NodeInfo {
-  id: string;
-  port: number;
-  master: boolean;
-  masterId: string;
-  slots: [number, number][];
-}
-
-async function clusterNodes(port: number): Promise<NodeInfo[]> {
-  const admin = new Redis(port, '127.0.0.1', { lazyConnect: true });
-  try {
-    await admin.connect();
-    const text = String(await admin.cluster('NODES'));
-    return text
-      .trim()
-      .split('\n')
-      .map((line) => {
-        const [id, address, flags, masterId, , , , , ...slots] = line.split(' ');
-        return {
-          id,
-          port: Number(/:(\d+)@/.exec(address)?.[1]),
-          master: flags.includes('master') && !flags.includes('fail'),
-          masterId,
-          slots: slots
-            .filter((s) => /^\d/.test(s))
-            .map((s) => s.split('-').map(Number) as [number, number])
-            .map(([from, to]) => [from, to ?? from] as [number, number]),
-        };
-      });
-  } finally {
-    admin.disconnect();
-  }
-}
-
-async function admin<T>(port: number, use: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    return await use(redis);
-  } finally {
-    redis.disconnect();
-  }
-}
-
-/**
- * Moves one slot (and its keys) to another master, the way `redis-cli --cluster reshard` does it:
- * SETSLOT IMPORTING / MIGRATING, MIGRATE the keys, SETSLOT NODE on every master.
- */
-async function moveSlot(
-  cluster: RedisClusterProcess,
-  slot: number,
-): Promise<{ from: number; to: number }> {
-  const nodes = await clusterNodes(cluster.servers[0].port);
-  const masters = nodes.filter((n) => n.master);
-  const source = masters.find((n) => n.slots.some(([a, b]) => slot >= a && slot <= b));
-  if (!source) throw new Error(`no master serves slot ${slot}`);
-  const target = masters.find((n) => n !== source)!;
-  await admin(target.port, (r) => r.cluster('SETSLOT', slot, 'IMPORTING', source.id));
-  await admin(source.port, async (r) => {
-    await r.cluster('SETSLOT', slot, 'MIGRATING', target.id);
-    for (;;) {
-      const keys = await r.cluster('GETKEYSINSLOT', slot, 100);
-      if (keys.length === 0) break;
-      await r.call('MIGRATE', '127.0.0.1', target.port, '', 0, 5_000, 'KEYS', ...keys);
-      // Let a few writes hit the migrating slot (ASK) before it is handed over.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  });
-  for (const node of [target, source, ...masters.filter((n) => n !== source && n !== target)]) {
-    await admin(node.port, (r) => r.cluster('SETSLOT', slot, 'NODE', target.id));
-  }
-  return { from: source.port, to: target.port };
-}
-
 /** CLIENT KILL every connection named `streams:<group>:<consumer>:reader:*` on every node. */
 async function killReaders(
   cluster: RedisClusterProcess,
@@ -204,7 +99,7 @@ async function killReaders(
 ): Promise<number> {
   let killed = 0;
   for (const { port } of cluster.nodes) {
-    killed += await admin(port, async (r) => {
+    killed += await onNode(port, async (r) => {
       const list = String(await r.client('LIST'));
       const ids = list
         .split('\n')
@@ -220,7 +115,6 @@ async function killReaders(
 
 describe('Redis Streams on Redis Cluster (3 masters)', () => {
   let cluster: RedisClusterProcess;
-  let stopCluster: (() => Promise<void>) | undefined;
   let redis: Cluster;
   let prefix: string;
   let streams: string[];
@@ -278,11 +172,7 @@ describe('Redis Streams on Redis Cluster (3 masters)', () => {
   }
 
   beforeAll(async () => {
-    ({ cluster, stop: stopCluster } = await startCluster({ masters: 3 }));
-    const [, dir] = (await admin(cluster.servers[0].port, (r) =>
-      r.config('GET', 'dir'),
-    )) as string[];
-    expect(dir).toContain('streams-cluster-'); // private
+    cluster = await RedisClusterProcess.start({ masters: 3 });
     redis = new Cluster(cluster.nodes, { lazyConnect: true });
     await redis.connect();
   });
@@ -296,7 +186,7 @@ describe('Redis Streams on Redis Cluster (3 masters)', () => {
   });
   afterAll(async () => {
     await redis?.quit();
-    await stopCluster?.();
+    await cluster?.stop();
   });
 
   it('consumes 16 partitions over 3 masters: every entry once, per-key order, one read loop per slot', async () => {
@@ -525,7 +415,7 @@ describe('Redis Streams on Redis Cluster (3 masters)', () => {
     expect(await pendingTotal()).toBe(0); // acknowledged before quitting
     const readers = await Promise.all(
       cluster.nodes.map(({ port }) =>
-        admin(port, async (r) =>
+        onNode(port, async (r) =>
           String(await r.client('LIST'))
             .split('\n')
             .filter((line) => line.includes(' name=streams:g:closing:reader:')),
@@ -545,7 +435,7 @@ describe('Redis Streams on Redis Cluster (3 masters)', () => {
     for (const [p, stream] of streams.entries()) {
       const port = Number(owner(keySlot(stream)).split(':')[1]);
       // A plain connection to that node: it holds the entry (another node would answer MOVED).
-      const entries = await admin(port, (r) => readEntries(r, stream));
+      const entries = await onNode(port, (r) => readEntries(r, stream));
       expect(entries).toEqual([
         { id: ids[p], pattern: 't.e', data: { p }, fields: expect.any(Object) },
       ]);
@@ -637,17 +527,16 @@ describe('Redis Streams on Redis Cluster (3 masters)', () => {
 
 describe('Redis Streams on Redis Cluster: fail-over (3 masters, 1 replica each)', () => {
   let cluster: RedisClusterProcess;
-  let stopCluster: (() => Promise<void>) | undefined;
   let redis: Cluster;
 
   beforeAll(async () => {
-    ({ cluster, stop: stopCluster } = await startCluster({ masters: 3, replicas: 1 }));
+    cluster = await RedisClusterProcess.start({ masters: 3, replicas: 1 });
     redis = new Cluster(cluster.nodes, { lazyConnect: true });
     await redis.connect();
   });
   afterAll(async () => {
     redis?.disconnect();
-    await stopCluster?.();
+    await cluster?.stop();
   });
 
   it('follows a replica promoted after its master died: nothing lost, nothing left pending', async () => {
@@ -655,19 +544,7 @@ describe('Redis Streams on Redis Cluster: fail-over (3 masters, 1 replica each)'
     const streams = Array.from({ length: PARTITIONS }, (_, p) => `${prefix}:{p${p}}:events`);
     const victimStream = streams[0];
     const slot = keySlot(victimStream);
-    // Replicas attach shortly after the cluster reports ok.
-    const found = await waitFor('the replica of the slot master', async () => {
-      const nodes = await clusterNodes(cluster.servers[0].port);
-      const owner = nodes.find((n) => n.master && n.slots.some(([a, b]) => slot >= a && slot <= b));
-      const copy = nodes.find((n) => n.masterId === owner?.id);
-      const synced =
-        copy &&
-        (await admin(copy.port, async (r) =>
-          /master_link_status:up/.test(await r.info('replication')),
-        ));
-      return owner && copy && synced ? { master: owner, replica: copy } : undefined;
-    });
-    const { master, replica } = found!;
+    const { master, replica } = await masterAndReplicaOf(cluster, slot);
 
     const handled: Handled[] = [];
     const server = new CountingServer({
@@ -723,7 +600,7 @@ describe('Redis Streams on Redis Cluster: fail-over (3 masters, 1 replica each)'
         (await server.lag()).every((l) => l.pending === 0),
       );
       // Everything so far reached the replica: the fail-over loses no entry.
-      await admin(master.port, (r) => r.call('WAIT', 1, 2_000));
+      await replicaCaughtUp(master, replica);
 
       const victim = cluster.servers.find((s) => s.port === master.port)!;
       await victim.kill();

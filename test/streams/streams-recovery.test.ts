@@ -95,6 +95,37 @@ describe('RedisStreamsServer recovery', () => {
     await waitFor('acked', async () => (await pendingEntries(redis, stream, 'g')).length === 0);
   });
 
+  it('retries a failed XACK at once instead of leaving the handled entry to the claim', async () => {
+    const stream = `${prefix}:s`;
+    const handled: string[] = [];
+    const consumer = await start(
+      // Without the retry, the entry would come back only after claimIdleMs (a minute).
+      { streams: [stream], group: 'g', claimIdleMs: 60_000, retryDelay: 20 },
+      ['t.e'],
+      (_d, ctx) => {
+        handled.push(ctx.getId());
+      },
+    );
+    // The first two acknowledgements fail as if the node were failing over.
+    const [, commands] = consumer.server.unwrap<[Redis, Redis]>();
+    const call = commands.call.bind(commands) as (...args: unknown[]) => Promise<unknown>;
+    let failures = 0;
+    (commands as unknown as { call: typeof call }).call = (...args) => {
+      if (String(args[0]).toUpperCase() === 'XACK' && failures < 2) {
+        failures++;
+        return Promise.reject(new Error('Connection is closed.'));
+      }
+      return call(...args);
+    };
+    const id = await xadd(redis, stream, 't.e', { n: 1 });
+    const started = Date.now();
+    await waitFor('acked', async () => (await pendingEntries(redis, stream, 'g')).length === 0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(failures).toBe(2);
+    expect(handled).toEqual([id]); // handled once: only the XACK was repeated
+    expect(consumer.server.stats()).toMatchObject({ processed: 1, failed: 0 });
+  });
+
   it('a second consumer takes over (XAUTOCLAIM) what a dead consumer left pending', async () => {
     const streams = [`${prefix}:s0`, `${prefix}:s1`];
     const never = new Deferred();

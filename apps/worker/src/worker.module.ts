@@ -25,13 +25,25 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
   };
 }
 
+/**
+ * Many handlers run at once: auto-pipelining coalesces their commands into fewer writes. Not on
+ * Redis Cluster: ioredis batches commands of different slots of one node into one pipeline, and
+ * when the node loses those slots (fail-over, resharding) each gets its own MOVED answer, which
+ * ioredis follows only when all answers of the batch are identical; the rest reach the caller as
+ * errors (failed handlers, acks left to the claim). Single commands follow MOVED.
+ */
+function autoPipelining(config: WorkerConfig): { enableAutoPipelining: boolean } {
+  return { enableAutoPipelining: !config.redisClusterNodes };
+}
+
 /** The consumer of every partition stream: events in order per user, at least once. */
 function createStreamsServer(config: WorkerConfig, sessions: SessionService): RedisStreamsServer {
   return new RedisStreamsServer({
-    // Acks of many concurrent handlers are coalesced into fewer writes.
+    // Acks of many concurrent handlers are coalesced into fewer writes (standalone only: see
+    // autoPipelining()).
     connection: config.redisClusterNodes
-      ? { cluster: { nodes: config.redisClusterNodes, options: { enableAutoPipelining: true } } }
-      : { ...redisOptionsFromUrl(config.redisUrl), enableAutoPipelining: true },
+      ? { cluster: { nodes: config.redisClusterNodes } }
+      : { ...redisOptionsFromUrl(config.redisUrl), ...autoPipelining(config) },
     streams: sessions.keys.allEventStreams(),
     group: PROJECTIONS_GROUP,
     consumer: config.consumerName,
@@ -57,8 +69,7 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         SessionModule.forRoot({
-          // Many handlers run at once: coalesce their commands into fewer writes.
-          redis: sessionRedisConfig(config, { enableAutoPipelining: true }),
+          redis: sessionRedisConfig(config, autoPipelining(config)),
           keyPrefix: config.sessionPrefix,
           idleTtlSeconds: config.idleTtlSeconds,
           absoluteTtlSeconds: config.absoluteTtlSeconds,

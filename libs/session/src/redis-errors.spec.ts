@@ -25,6 +25,17 @@ describe('toStoreError', () => {
   });
 
   it.each([
+    'Too many Cluster redirections. Last error: ReplyError: MOVED 3821 127.0.0.1:28674',
+    'Too many Cluster redirections. Last error: ReplyError: CLUSTERDOWN The cluster is down',
+    'Too many Cluster redirections. Last error: Error: Connection is closed.',
+  ])(
+    'maps a Cluster client giving up during a fail-over (%j) to SessionStoreUnavailableError',
+    (message) => {
+      expect(toStoreError(new Error(message))).toBeInstanceOf(SessionStoreUnavailableError);
+    },
+  );
+
+  it.each([
     'LOADING Redis is loading the dataset in memory',
     "READONLY You can't write against a read only replica.",
     'CLUSTERDOWN The cluster is down',

@@ -1,8 +1,9 @@
 import { SessionStoreUnavailableError } from './errors';
 
-// Client-side failures of ioredis that mean the server cannot be reached in time.
+// Client-side failures of ioredis that mean the server cannot be reached in time. A Cluster
+// client gives up with "Too many Cluster redirections" while slots have no master (fail-over).
 const CONNECTION_FAILURE =
-  /Connection is closed|Stream isn't writeable|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|Reached the max retries|None of startup nodes|Failed to refresh slots cache|Cluster isn't ready/;
+  /Connection is closed|Too many Cluster redirections|Stream isn't writeable|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|Reached the max retries|None of startup nodes|Failed to refresh slots cache|Cluster isn't ready/;
 const CONNECTION_ERROR_NAMES = new Set([
   'MaxRetriesPerRequestError',
   'ClusterAllFailedError',

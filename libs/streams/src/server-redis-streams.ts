@@ -138,6 +138,8 @@ interface SlotReader {
 const READ_ERROR_BACKOFF_MS = 1_000;
 /** A ready reader silent for BLOCK plus this long is considered dead, and reconnected. */
 const READER_SILENCE_GRACE_MS = 10_000;
+/** Attempts at acknowledging a handled entry before leaving it to the claim. */
+const ACK_ATTEMPTS = 8;
 /** Cluster: pause before retrying a read answered ASK / TRYAGAIN (its slot is migrating). */
 const MIGRATION_RETRY_MS = 100;
 /** Cluster: MOVED answers followed in a row before backing off like after an error. */
@@ -1229,7 +1231,28 @@ export class RedisStreamsServer
     });
   }
 
+  /**
+   * Acknowledges a handled entry, retrying a failed XACK (its node fails over, the connection
+   * drops) with `retryDelay`: left unacknowledged, the entry would be handled again only after
+   * `claimIdleMs`. XACK is idempotent, so a retry after a lost reply is harmless.
+   */
   private async ack(entry: HeldEntry): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.sendAck(entry);
+        return;
+      } catch (err) {
+        if (attempt >= ACK_ATTEMPTS || this.isExplicitlyClosed) throw err;
+        const wait = this.config.retryDelay(attempt);
+        this.logger.warn(
+          `XACK of ${entry.stream} ${entry.id} failed: ${describeError(err)}; retrying in ${wait} ms`,
+        );
+        if (!(await delay(wait, this.abort.signal))) throw err;
+      }
+    }
+  }
+
+  private async sendAck(entry: HeldEntry): Promise<void> {
     const { group } = this.config;
     const commands = this.requireCommands();
     if (this.config.deleteAcked && this.capabilities.xackdel) {

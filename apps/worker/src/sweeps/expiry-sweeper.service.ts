@@ -54,6 +54,8 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     this.queue = new Queue(SWEEP_QUEUE, { connection: this.connection(), prefix: this.prefix });
+    // Without a listener BullMQ prints these raw on stderr (e.g. UNBLOCKED during a fail-over).
+    this.queue.on('error', (error) => this.logger.warn(`Sweep queue: ${error.message}`));
     await this.queue.setGlobalConcurrency(1);
     const every = this.config.sweepIntervalSeconds * 1000;
     const existing = await this.queue.getJobScheduler(SWEEP_SCHEDULER_ID);
@@ -74,6 +76,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
       concurrency: 1,
     });
     this.worker.on('failed', (_job, error) => this.logger.warn(`Sweep failed: ${error.message}`));
+    this.worker.on('error', (error) => this.logger.warn(`Sweep worker: ${error.message}`));
   }
 
   async onApplicationShutdown(): Promise<void> {
