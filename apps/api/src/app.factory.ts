@@ -2,10 +2,13 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { SessionErrorFilter } from '@app/session';
+import type { Logger as PinoRootLogger } from 'pino';
+import { ROOT_LOGGER } from './api.constants';
 import { AppModule, type AppModuleOptions } from './app.module';
 import type { ApiConfig } from './config';
 import { setupSwagger } from './docs/swagger';
 import { ApiExceptionFilter } from './http/api-exception.filter';
+import { requestLogging } from './logging/request-logging';
 
 export type CreateAppOptions = AppModuleOptions;
 
@@ -15,6 +18,8 @@ export type CreateAppOptions = AppModuleOptions;
  */
 export function configureApp(app: NestExpressApplication): void {
   app.useLogger(app.get(Logger));
+  // Before Nest's own middleware: nestjs-pino's request context picks up the request's logger.
+  app.use(requestLogging(app.get<PinoRootLogger>(ROOT_LOGGER)));
   app.disable('x-powered-by');
   // Filters are tried last-registered first: session errors → their 4xx/503, anything else →
   // Nest's shape with client errors kept 4xx.

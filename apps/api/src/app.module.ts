@@ -10,7 +10,7 @@ import type { DestinationStream } from 'pino';
 import { sessionRedisConfig } from '@app/config';
 import { SessionGuard, SessionModule, type SessionModuleOptions } from '@app/session';
 import { AdminController } from './admin/admin.controller';
-import { API_CONFIG } from './api.constants';
+import { API_CONFIG, ROOT_LOGGER } from './api.constants';
 import { AuthController } from './auth/auth.controller';
 import { LoginRateLimiter } from './auth/login-rate-limiter';
 import type { ApiConfig } from './config';
@@ -18,7 +18,7 @@ import { HealthModule } from './health/health.module';
 import { ALL_ROUTES } from './http/all-routes';
 import { GracefulShutdown } from './http/graceful-shutdown';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
-import { loggerParams } from './logging/logger.options';
+import { createRootLogger, loggerParams } from './logging/logger.options';
 import { HttpMetricsMiddleware } from './metrics/http-metrics.middleware';
 import { MetricsModule } from './metrics/metrics.module';
 import { PingController } from './ping/ping.controller';
@@ -44,10 +44,11 @@ export function sessionOptions(config: ApiConfig): SessionModuleOptions {
 @Module({})
 export class AppModule implements NestModule {
   static forRoot(config: ApiConfig, options: AppModuleOptions = {}): DynamicModule {
+    const logger = createRootLogger(config, options.logDestination);
     return {
       module: AppModule,
       imports: [
-        LoggerModule.forRoot(loggerParams(config, options.logDestination)),
+        LoggerModule.forRoot(loggerParams(logger)),
         SessionModule.forRoot(sessionOptions(config)),
         MetricsModule,
         HealthModule,
@@ -55,6 +56,7 @@ export class AppModule implements NestModule {
       controllers: [AuthController, SessionsController, AdminController, PingController],
       providers: [
         { provide: API_CONFIG, useValue: config },
+        { provide: ROOT_LOGGER, useValue: logger },
         { provide: UsersRepository, useFactory: () => UsersRepository.load(config.usersFile) },
         LoginRateLimiter,
         GracefulShutdown,
@@ -64,8 +66,9 @@ export class AppModule implements NestModule {
   }
 
   /**
-   * Order matters: the logger's middleware (a global module's, so mounted first), then the metrics,
-   * then the JSON body parser, so that refused bodies are logged and counted like any request.
+   * Order matters: request logging (mounted in configureApp, before every Nest middleware), then
+   * nestjs-pino's request context (a global module's, so mounted first), then the metrics, then
+   * the JSON body parser, so that refused bodies are logged and counted like any request.
    */
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(HttpMetricsMiddleware, JsonBodyMiddleware).forRoutes(ALL_ROUTES);

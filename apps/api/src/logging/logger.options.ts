@@ -1,9 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
-import type { Options } from 'pino-http';
-import type { SessionRequest } from '@app/session';
+import {
+  type DestinationStream,
+  type Logger,
+  type LoggerOptions,
+  pino,
+  stdSerializers,
+} from 'pino';
 import type { ApiConfig } from '../config';
 import { ALL_ROUTES } from '../http/all-routes';
 
@@ -37,28 +39,24 @@ export const REDACTED_PATHS: readonly string[] = [
 
 export const REDACTED = '[Redacted]';
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
-function requestId(request: IncomingMessage, response: ServerResponse): string {
-  const given = request.headers['x-request-id'];
-  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-  response.setHeader('x-request-id', id);
-  return id;
-}
-
-/** nestjs-pino parameters: one JSON line per request, secrets redacted. */
-export function loggerParams(config: ApiConfig, destination?: DestinationStream): Params {
-  const options: Options = {
+/** The api's one pino logger: app logs and request lines, secrets redacted. */
+export function createRootLogger(config: ApiConfig, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     level: config.logLevel,
     redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
-    genReqId: requestId,
-    customLogLevel: (_request, response, error) =>
-      error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
-    // The session handle is public (it is in URLs and events); the token never is.
-    customProps: (request) => {
-      const session = (request as IncomingMessage & SessionRequest).session;
-      return session ? { userId: session.userId, sessionId: session.sessionId } : {};
+    serializers: {
+      req: stdSerializers.req,
+      res: stdSerializers.res,
+      err: stdSerializers.err,
     },
   };
-  return { pinoHttp: destination ? [options, destination] : options, forRoutes: [ALL_ROUTES] };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * nestjs-pino parameters: Nest's and the app's logs go to `root`; nestjs-pino only binds the
+ * request's logger (set by requestLogging, mounted first in configureApp) as the request context.
+ */
+export function loggerParams(root: Logger): Params {
+  return { pinoHttp: { logger: root }, useExisting: true, forRoutes: [ALL_ROUTES] };
 }

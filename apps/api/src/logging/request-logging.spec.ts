@@ -1,0 +1,124 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pino } from 'pino';
+import { levelOf, requestLogging } from './request-logging';
+
+interface FakeResponse extends EventEmitter {
+  statusCode: number;
+  headersSent: boolean;
+  writableFinished: boolean;
+  headers: Record<string, string>;
+  setHeader(name: string, value: string): void;
+  getHeaders(): Record<string, string>;
+}
+
+function fakeResponse(): FakeResponse {
+  const response = new EventEmitter() as FakeResponse;
+  response.statusCode = 200;
+  response.writableFinished = false;
+  // Node reports the status only once the headers went out (pino's serializer checks it).
+  response.headersSent = true;
+  response.headers = {};
+  response.setHeader = (name, value) => (response.headers[name] = value);
+  response.getHeaders = () => response.headers;
+  return response;
+}
+
+function harness(level: string) {
+  const lines: Record<string, unknown>[] = [];
+  const root = pino(
+    { level, serializers: { req: pino.stdSerializers.req, res: pino.stdSerializers.res } },
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  const middleware = requestLogging(root);
+  const run = (headers: Record<string, string> = {}) => {
+    const request = {
+      method: 'GET',
+      url: '/auth/me',
+      headers,
+      socket: {},
+    } as unknown as IncomingMessage & { id?: string; log?: pino.Logger; session?: unknown };
+    const response = fakeResponse();
+    let nexted = false;
+    middleware(request, response as unknown as ServerResponse, () => (nexted = true));
+    expect(nexted).toBe(true);
+    return { request, response };
+  };
+  return { lines, run };
+}
+
+describe('levelOf', () => {
+  it.each([
+    [200, false, 'info'],
+    [304, false, 'info'],
+    [401, false, 'warn'],
+    [499, false, 'warn'],
+    [500, false, 'error'],
+    [503, false, 'error'],
+    [200, true, 'error'],
+  ])('status %i (failed %s) → %s', (status, failed, level) => {
+    expect(levelOf(status, failed)).toBe(level);
+  });
+});
+
+describe('requestLogging', () => {
+  it('writes one line per finished request with id, status, time and the session handle', () => {
+    const { lines, run } = harness('info');
+    const { request, response } = run({ 'x-request-id': 'abc-123' });
+    expect(response.headers['x-request-id']).toBe('abc-123');
+    expect(request.id).toBe('abc-123');
+    request.session = { userId: 'alice', sessionId: '3-s' };
+    response.writableFinished = true;
+    response.emit('finish');
+    response.emit('close'); // after finish: no second line
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 30,
+      msg: 'request completed',
+      reqId: 'abc-123',
+      userId: 'alice',
+      sessionId: '3-s',
+      req: { id: 'abc-123', method: 'GET', url: '/auth/me' },
+      res: { statusCode: 200 },
+    });
+    expect(typeof lines[0].responseTime).toBe('number');
+  });
+
+  it('replaces a missing or unsafe request id with a UUID', () => {
+    const { run } = harness('info');
+    for (const given of [undefined, 'has spaces', 'x'.repeat(65), 'new\nline']) {
+      const { response } = run(given === undefined ? {} : { 'x-request-id': given });
+      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it('writes nothing for a 200 at warn, a warn line for a 4xx, an error line for a 5xx', () => {
+    const { lines, run } = harness('warn');
+    for (const status of [200, 404, 500]) {
+      const { response } = run();
+      response.statusCode = status;
+      response.writableFinished = true;
+      response.emit('finish');
+    }
+    expect(lines.map((l) => [l.level, (l.res as { statusCode: number }).statusCode])).toEqual([
+      [40, 404],
+      [50, 500],
+    ]);
+    expect(lines[1].msg).toBe('request errored');
+  });
+
+  it('reports a response closed before it was sent as an error', () => {
+    const { lines, run } = harness('info');
+    const { response } = run();
+    response.emit('close');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 50, msg: 'request errored' });
+  });
+
+  it('binds the request id to the request logger used by app logs', () => {
+    const { lines, run } = harness('info');
+    const { request } = run({ 'x-request-id': 'ctx-1' });
+    request.log?.info('inside the handler');
+    expect(lines[0]).toMatchObject({ reqId: 'ctx-1', msg: 'inside the handler' });
+  });
+});
