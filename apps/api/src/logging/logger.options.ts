@@ -7,7 +7,7 @@ import {
   stdSerializers,
 } from 'pino';
 import type { ApiConfig } from '../config';
-import { ALL_ROUTES } from '../http/all-routes';
+import { requestContext } from './request-logging';
 
 /**
  * Everything secret that can reach a log line: the session token (cookie, x-session-id header,
@@ -44,6 +44,7 @@ export function createRootLogger(config: ApiConfig, destination?: DestinationStr
   const options: LoggerOptions = {
     level: config.logLevel,
     redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
+    mixin: requestContext,
     serializers: {
       req: stdSerializers.req,
       res: stdSerializers.res,
@@ -54,9 +55,10 @@ export function createRootLogger(config: ApiConfig, destination?: DestinationStr
 }
 
 /**
- * nestjs-pino parameters: Nest's and the app's logs go to `root`; nestjs-pino only binds the
- * request's logger (set by requestLogging, mounted first in configureApp) as the request context.
+ * nestjs-pino parameters: Nest's and the app's logs go to `root`. No nestjs-pino middleware
+ * (`forRoutes: []`): requestLogging, mounted in configureApp, writes the request lines and keeps
+ * the request id in context for the root logger's mixin.
  */
 export function loggerParams(root: Logger): Params {
-  return { pinoHttp: { logger: root }, useExisting: true, forRoutes: [ALL_ROUTES] };
+  return { pinoHttp: { logger: root }, useExisting: true, forRoutes: [] };
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { pino } from 'pino';
-import { levelOf, requestLogging } from './request-logging';
+import { levelOf, requestContext, requestLogging } from './request-logging';
 
 interface FakeResponse extends EventEmitter {
   statusCode: number;
@@ -27,24 +27,31 @@ function fakeResponse(): FakeResponse {
 function harness(level: string) {
   const lines: Record<string, unknown>[] = [];
   const root = pino(
-    { level, serializers: { req: pino.stdSerializers.req, res: pino.stdSerializers.res } },
+    {
+      level,
+      mixin: requestContext,
+      serializers: { req: pino.stdSerializers.req, res: pino.stdSerializers.res },
+    },
     { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
   );
   const middleware = requestLogging(root);
-  const run = (headers: Record<string, string> = {}) => {
+  const run = (headers: Record<string, string> = {}, inside: () => void = () => undefined) => {
     const request = {
       method: 'GET',
       url: '/auth/me',
       headers,
       socket: {},
-    } as unknown as IncomingMessage & { id?: string; log?: pino.Logger; session?: unknown };
+    } as unknown as Parameters<typeof middleware>[0];
     const response = fakeResponse();
     let nexted = false;
-    middleware(request, response as unknown as ServerResponse, () => (nexted = true));
+    middleware(request, response as unknown as ServerResponse, () => {
+      nexted = true;
+      inside();
+    });
     expect(nexted).toBe(true);
     return { request, response };
   };
-  return { lines, run };
+  return { lines, run, root };
 }
 
 describe('levelOf', () => {
@@ -67,10 +74,10 @@ describe('requestLogging', () => {
     const { request, response } = run({ 'x-request-id': 'abc-123' });
     expect(response.headers['x-request-id']).toBe('abc-123');
     expect(request.id).toBe('abc-123');
-    request.session = { userId: 'alice', sessionId: '3-s' };
+    request.session = { userId: 'alice', sessionId: '3-s' } as typeof request.session;
     response.writableFinished = true;
     response.emit('finish');
-    response.emit('close'); // after finish: no second line
+    response.emit('close');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
       level: 30,
@@ -99,6 +106,7 @@ describe('requestLogging', () => {
       response.statusCode = status;
       response.writableFinished = true;
       response.emit('finish');
+      response.emit('close');
     }
     expect(lines.map((l) => [l.level, (l.res as { statusCode: number }).statusCode])).toEqual([
       [40, 404],
@@ -115,10 +123,19 @@ describe('requestLogging', () => {
     expect(lines[0]).toMatchObject({ level: 50, msg: 'request errored' });
   });
 
-  it('binds the request id to the request logger used by app logs', () => {
-    const { lines, run } = harness('info');
-    const { request } = run({ 'x-request-id': 'ctx-1' });
-    request.log?.info('inside the handler');
-    expect(lines[0]).toMatchObject({ reqId: 'ctx-1', msg: 'inside the handler' });
+  it('puts the request id on app logs written while the request runs, and only then', async () => {
+    const { lines, run, root } = harness('info');
+    let later: Promise<void> = Promise.resolve();
+    run({ 'x-request-id': 'ctx-1' }, () => {
+      root.info('inside the handler');
+      later = Promise.resolve().then(() => root.info('after an await'));
+    });
+    await later;
+    root.info('outside');
+    expect(lines.map((l) => [l.msg, l.reqId])).toEqual([
+      ['inside the handler', 'ctx-1'],
+      ['after an await', 'ctx-1'],
+      ['outside', undefined],
+    ]);
   });
 });

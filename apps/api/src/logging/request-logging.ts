@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Level, Logger } from 'pino';
@@ -5,7 +6,16 @@ import type { SessionRequest } from '@app/session';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-type LoggedRequest = IncomingMessage & SessionRequest & { id?: string; log?: Logger };
+type LoggedRequest = IncomingMessage & SessionRequest & { id?: string };
+
+/** The id of the request being handled, for every log line written while handling it. */
+const requestIds = new AsyncLocalStorage<string>();
+
+/** `{ reqId }` inside a request, `{}` outside: the root logger's mixin (see createRootLogger). */
+export function requestContext(): { reqId?: string } {
+  const reqId = requestIds.getStore();
+  return reqId === undefined ? {} : { reqId };
+}
 
 /** The caller's `x-request-id` when it is a sane token, else a new UUID; echoed on the answer. */
 export function requestId(request: IncomingMessage, response: ServerResponse): string {
@@ -22,30 +32,27 @@ export function levelOf(statusCode: number, failed: boolean): Level {
 
 /**
  * One JSON line per finished request (method, url, status, time, request id, and the session's
- * public handle and user id when there was one), at a level that follows the status.
+ * public handle and user id when there was one), at a level that follows the status; and the
+ * request id in the context of everything the request runs, so app logs carry `reqId` too.
  *
- * Why not pino-http: it builds a child logger with the whole serialized (and redacted) request for
+ * Why not pino-http: it builds child loggers with the whole serialized (and redacted) request for
  * every request, before knowing whether a line will be written; at LOG_LEVEL=warn, when a 200
- * writes nothing, that was 16 % of the api's CPU. Here a request costs an id and a child logger
- * bound to that id (`req.log`, which nestjs-pino puts in the request context so app logs carry
- * `reqId`); the request and response are serialized only for a line that is written.
+ * writes nothing, that was 16 % of the api's CPU. Here a request costs an id; the request and
+ * response are serialized only for a line that is written.
  */
 export function requestLogging(root: Logger) {
   return (request: LoggedRequest, response: ServerResponse, next: () => void): void => {
     const id = requestId(request, response);
     request.id = id;
-    const log = root.child({ reqId: id });
-    request.log = log;
     const started = Date.now();
-    let done = false;
-    const finish = (failed: boolean): void => {
-      if (done) return;
-      done = true;
-      const level = levelOf(response.statusCode, failed);
+    // 'close' comes after 'finish' for a complete answer, alone when the client went away first.
+    response.once('close', () => {
+      const level = levelOf(response.statusCode, !response.writableFinished);
       if (!root.isLevelEnabled(level)) return;
       const session = request.session;
-      log[level](
+      root[level](
         {
+          reqId: id,
           req: request,
           res: response,
           responseTime: Date.now() - started,
@@ -53,10 +60,7 @@ export function requestLogging(root: Logger) {
         },
         level === 'error' ? 'request errored' : 'request completed',
       );
-    };
-    response.once('finish', () => finish(false));
-    // Closed before the answer was fully sent: the client went away or the socket broke.
-    response.once('close', () => finish(!response.writableFinished));
-    next();
+    });
+    requestIds.run(id, next);
   };
 }
