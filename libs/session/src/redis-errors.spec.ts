@@ -43,6 +43,8 @@ describe('toStoreError', () => {
     'MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to no',
     'BUSY Redis is busy running a script.',
     'NOREPLICAS Not enough good replicas to write.',
+    'MOVED 3999 127.0.0.1:6381',
+    'ASK 3999 127.0.0.1:6381',
     "OOM command not allowed when used memory > 'maxmemory'.",
     "ERR Error running script (call to f_abc): @user_script:12: -OOM command not allowed when used memory > 'maxmemory'.",
   ])('maps the transient reply %j to SessionStoreUnavailableError', (message) => {

@@ -11,9 +11,11 @@ const CONNECTION_ERROR_NAMES = new Set([
 ]);
 
 // Replies that mean "Redis cannot serve this now" rather than "our command is wrong". A script's
-// write refused for memory comes back wrapped, so OOM is matched anywhere in the message.
+// write refused for memory comes back wrapped, so OOM is matched anywhere in the message. MOVED /
+// ASK reach the caller only when the client could not follow them (an auto-pipelined batch whose
+// slots moved, see apps/worker): the topology is changing.
 const TRANSIENT_REPLY =
-  /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY|NOREPLICAS)\b|\bOOM\b/;
+  /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY|NOREPLICAS|MOVED|ASK)\b|\bOOM\b/;
 
 /**
  * Maps a Redis failure to SessionStoreUnavailableError (answered 503) when it is about
