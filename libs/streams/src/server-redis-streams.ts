@@ -40,6 +40,7 @@ import {
   RedisStreamsEvents,
   RedisStreamsStatus,
 } from './redis-streams.events';
+import { AckBatcher } from './redis-streams.ack-batcher';
 import { renewLeases } from './redis-streams.lease';
 import {
   resolveServerOptions,
@@ -186,6 +187,8 @@ export class RedisStreamsServer
   private capabilities: RedisStreamsCapabilities = { xackdel: false };
 
   private readonly held = new Map<string, HeldEntry>();
+  /** Acknowledgements of handled entries, sent in batches per stream. */
+  private readonly acks = new AckBatcher((stream, ids) => this.sendAcks(stream, ids));
   private readonly tasks = new Set<Promise<void>>();
   private readonly gate: CapacityGate;
   private readonly slots: Semaphore;
@@ -1261,25 +1264,28 @@ export class RedisStreamsServer
     }
   }
 
-  private async sendAck(entry: HeldEntry): Promise<void> {
+  private sendAck(entry: HeldEntry): Promise<void> {
+    return this.acks.ack(entry.stream, entry.id);
+  }
+
+  /** One XACK (XACKDEL with `deleteAcked`) for a batch of handled entries of one stream. */
+  private async sendAcks(stream: string, ids: string[]): Promise<void> {
     const { group } = this.config;
     const commands = this.requireCommands();
     if (this.config.deleteAcked && this.capabilities.xackdel) {
-      if (this.cluster) {
-        await this.onNodeOf(entry.stream, [
-          'XACKDEL',
-          entry.stream,
-          group,
-          'ACKED',
-          'IDS',
-          1,
-          entry.id,
-        ]);
-      } else {
-        await commands.call('XACKDEL', entry.stream, group, 'ACKED', 'IDS', 1, entry.id);
-      }
+      const command: [string, ...(string | number)[]] = [
+        'XACKDEL',
+        stream,
+        group,
+        'ACKED',
+        'IDS',
+        ids.length,
+        ...ids,
+      ];
+      if (this.cluster) await this.onNodeOf(stream, command);
+      else await commands.call(...command);
     } else {
-      await commands.call('XACK', entry.stream, group, entry.id);
+      await commands.call('XACK', stream, group, ...ids);
     }
   }
 
