@@ -4,6 +4,7 @@ import { guardStoreCall } from './redis-errors';
 import { decodeData } from './session-data';
 import type { ResolvedSessionOptions } from './session-options';
 import { flatToRecord, recordToSession } from './session-record';
+import { SESSION_EVENT_SCHEMA_VERSION } from './session-events';
 import { defineSessionScripts, type ScriptReply, type SessionScripts } from './session-scripts';
 import type { InvalidSessionReason, Session, SessionData, SessionMeta } from './session.types';
 
@@ -40,6 +41,26 @@ function outcome<T>(reply: ScriptReply, value: (reply: ScriptReply) => T): Scrip
 }
 
 /**
+ * session.created as far as it is known before the script runs (the script appends the times):
+ * JSON.stringify escapes the user id, so any string is safe inside the event.
+ */
+function createdEventHead(sessionId: string, userId: string): string {
+  return (
+    `{"v":${SESSION_EVENT_SCHEMA_VERSION},"type":"session.created",` +
+    `"sessionId":${JSON.stringify(sessionId)},"userId":${JSON.stringify(userId)}`
+  );
+}
+
+/** The session's optional metadata as hash fields (name, value), only those known. */
+function metaFields(meta: Required<SessionMeta>): string[] {
+  const fields: string[] = [];
+  if (meta.userAgent !== '') fields.push('ua', meta.userAgent);
+  if (meta.ip !== '') fields.push('ip', meta.ip);
+  if (meta.deviceLabel !== '') fields.push('dev', meta.deviceLabel);
+  return fields;
+}
+
+/**
  * The only class that talks to Redis for session state: every write is one Lua script that
  * changes the state and appends the event; key names come from SessionKeys.
  */
@@ -65,7 +86,6 @@ export class SessionRepository {
         keys.session(record.sessionId, record.partition),
         keys.revocationEpochs(record.partition),
         keys.events(record.partition),
-        record.sessionId,
         record.userId,
         record.secretHash,
         record.csrfToken,
@@ -73,9 +93,8 @@ export class SessionRepository {
         options.absoluteTtlMs,
         options.streamRetentionMs,
         record.dataBytes,
-        record.meta.userAgent,
-        record.meta.ip,
-        record.meta.deviceLabel,
+        createdEventHead(record.sessionId, record.userId),
+        ...metaFields(record.meta),
         ...record.dataFields,
       ),
     );

@@ -38,9 +38,15 @@ describe('newSecret', () => {
     expect(Buffer.from(secret, 'base64url')).toHaveLength(32);
   });
 
-  it('differs on every call', () => {
-    const secrets = new Set(Array.from({ length: 100 }, () => newSecret()));
-    expect(secrets.size).toBe(100);
+  it('differs on every call, across refills of its random pool', () => {
+    const secrets = Array.from({ length: 1000 }, () => newSecret());
+    expect(new Set(secrets).size).toBe(1000);
+    // Not an all-zero pool handed out (bytes are zeroed after use): every secret has entropy.
+    expect(secrets.filter((s) => /^A+[AQgw]$/.test(s))).toEqual([]);
+    const bytes = Buffer.concat(secrets.map((s) => Buffer.from(s, 'base64url')));
+    const ones = [...bytes].reduce((n, b) => n + b.toString(2).replace(/0/g, '').length, 0);
+    expect(ones / (bytes.length * 8)).toBeGreaterThan(0.48);
+    expect(ones / (bytes.length * 8)).toBeLessThan(0.52);
   });
 });
 
