@@ -4,17 +4,21 @@
  * have no cache, so every request pays a round trip and a revocation is seen by the next one; the
  * seed's destroyAllForUser revokes nothing (its user index is never written): both measured here.
  */
+import { join } from 'node:path';
 import type { CreatedSession } from '@app/session';
+import { InstanceProcess } from '../../test/multi-instance/instance-process';
 import { ConnectRedisPeer } from '../peers/connect-redis-store';
 import { SeedCache } from '../peers/seed-cache';
 import { SessionService as SeedSessionService } from '../peers/seed-session.service';
 import { settings } from '../support/config';
 import { count, ms, sleep } from '../support/format';
 import { type Latencies, latencies } from '../support/latency';
-import { BenchInstance } from '../support/instance-process';
 import { withPrivateRedis } from '../support/redis';
 import { Section } from '../support/report';
 import { peerRevocation, seedRevokeAll } from './revocation-peers';
+
+/** The instance child of this scenario: the library plus the recording of rejection times. */
+const REVOCATION_INSTANCE = join(__dirname, '..', 'support', 'revocation-instance.ts');
 
 interface Outcome {
   receivedAt: number;
@@ -25,7 +29,9 @@ async function ours(
   url: string,
 ): Promise<{ rejection: Latencies; missed: number; revokeAll: string }> {
   const options = { redis: { url }, keyPrefix: 'sess' };
-  const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => BenchInstance.start(n, options)));
+  const [a, b, c] = await Promise.all(
+    ['a', 'b', 'c'].map((n) => InstanceProcess.start(n, options, REVOCATION_INSTANCE)),
+  );
   try {
     const n = settings.revocations;
     const sessions: CreatedSession[] = [];

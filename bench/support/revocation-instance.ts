@@ -23,7 +23,7 @@ interface Outcome {
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
 async function main(): Promise<void> {
-  const options = JSON.parse(process.env.BENCH_INSTANCE_OPTIONS ?? '{}') as SessionModuleOptions;
+  const options = JSON.parse(process.env.SESSION_INSTANCE_OPTIONS ?? '{}') as SessionModuleOptions;
   const url = (options.redis as { url: string }).url;
   const { service, close } = await ourSessions(url, { cache: true, keyPrefix: options.keyPrefix });
   const armed = new Map<string, string>();

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Logger } from '@nestjs/common';
 import {
   CustomTransportStrategy,
@@ -204,6 +205,9 @@ export class RedisStreamsServer
 
   constructor(protected readonly options: RedisStreamsServerOptions) {
     super();
+    // Every retry and back-off waits on this signal (one listener each, removed when it ends):
+    // hundreds at once are normal during a fail-over, not a leak.
+    setMaxListeners(0, this.abort.signal);
     this.config = resolveServerOptions(options);
     this.cluster = isClusterConnection(options.connection) ? options.connection.cluster : undefined;
     this.gate = new CapacityGate(this.config.concurrency);
