@@ -48,7 +48,7 @@ async function bareConsumer(redis: Redis, streams: string[]): Promise<number> {
 export async function runWorker(): Promise<Section> {
   const section = new Section(
     '6. Worker: events applied per second, projection lag',
-    `One worker process (WORKER_CONCURRENCY 64) draining a backlog of ${count(settings.workerBacklog)} ` +
+    `One worker process (WORKER_CONCURRENCY ${settings.workerConcurrency}) draining a backlog of ${count(settings.workerBacklog)} ` +
       `session.created events, vs a bare XREADGROUP COUNT 100 + XACK loop over the same backlog; then ` +
       `${count(settings.workerRate)} creates/s for ${settings.workerSeconds} s and the worker's lag histogram.`,
   );
@@ -68,7 +68,7 @@ export async function runWorker(): Promise<Section> {
         REDIS_URL: url,
         SESSION_PREFIX: 'bench-w',
         SESSION_SWEEP_INTERVAL_SECONDS: '3600',
-        WORKER_CONCURRENCY: '64',
+        WORKER_CONCURRENCY: String(settings.workerConcurrency),
         LOG_LEVEL: 'warn',
       });
       // From the moment the worker is up (its start-up excluded).

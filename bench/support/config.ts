@@ -36,6 +36,8 @@ export const settings = {
   workerBacklog: setting('BENCH_BACKLOG', 50_000, 1000),
   workerRate: setting('BENCH_RATE', 5000, 2000),
   workerSeconds: setting('BENCH_SECONDS', 10, 1),
+  /** The worker's WORKER_CONCURRENCY (handlers in flight). */
+  workerConcurrency: setting('BENCH_WORKER_CONCURRENCY', 64, 64),
 };
 
 /** Users the sessions belong to: `users` distinct ids, several sessions each. */
