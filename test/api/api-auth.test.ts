@@ -39,6 +39,30 @@ describe('api auth routes (real Redis)', () => {
       expect(session?.ip).toMatch(/127\.0\.0\.1/);
     });
 
+    it('forbids caching any answer that carries a token, a CSRF token or session data', async () => {
+      const login = await fx
+        .http()
+        .post('/auth/login')
+        .send({ userId: 'alice', password: 'alice-demo-pass' })
+        .expect(201);
+      const token = (login.body as { token: string }).token;
+      const me = await fx
+        .http()
+        .get('/auth/me')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(200);
+      const rotate = await fx
+        .http()
+        .post('/auth/rotate')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(201);
+      const refused = await fx.http().get('/auth/me');
+      for (const response of [login, me, rotate, refused]) {
+        expect(response.headers['cache-control']).toBe('no-store');
+        expect(response.headers.etag).toBeUndefined();
+      }
+    });
+
     it('sets session_id HttpOnly, SameSite=Lax, Path=/ and without Secure when not configured', async () => {
       const { setCookie, token } = await fx.login('bob');
       expect(setCookie.startsWith(`session_id=${token};`)).toBe(true);

@@ -8,6 +8,7 @@ import { AppModule, type AppModuleOptions } from './app.module';
 import type { ApiConfig } from './config';
 import { setupSwagger } from './docs/swagger';
 import { ApiExceptionFilter } from './http/api-exception.filter';
+import { noStore } from './http/no-store';
 import { requestLogging } from './logging/request-logging';
 
 export type CreateAppOptions = AppModuleOptions;
@@ -21,6 +22,8 @@ export function configureApp(app: NestExpressApplication): void {
   // Before Nest's own middleware: nestjs-pino's request context picks up the request's logger.
   app.use(requestLogging(app.get<PinoRootLogger>(ROOT_LOGGER)));
   app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(noStore);
   // Filters are tried last-registered first: session errors → their 4xx/503, anything else →
   // Nest's shape with client errors kept 4xx.
   app.useGlobalFilters(new ApiExceptionFilter(app.getHttpAdapter()), new SessionErrorFilter());
