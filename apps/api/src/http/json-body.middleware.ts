@@ -9,6 +9,14 @@ import { json, type NextFunction, type Request, type Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { JSON_BODY_LIMIT } from '../api.constants';
 
+/** What body-parser (type-is) calls having a body: a length or a chunked transfer. */
+function hasBody(request: Request): boolean {
+  return (
+    request.headers['transfer-encoding'] !== undefined ||
+    !Number.isNaN(Number(request.headers['content-length']))
+  );
+}
+
 interface BodyParserError {
   status?: unknown;
   type?: unknown;
@@ -47,6 +55,8 @@ export class JsonBodyMiddleware implements NestMiddleware {
   });
 
   async use(request: Request, response: Response, next: NextFunction): Promise<void> {
+    // No body to parse (most GETs): on at once, as body-parser itself would, without the promise.
+    if (!hasBody(request)) return next();
     await new Promise<void>((resolve, reject) =>
       this.parse(request, response, (error?: unknown) =>
         error ? reject(bodyParserException(error)) : resolve(),
