@@ -782,7 +782,10 @@ export class RedisStreamsServer
             );
           }
         } catch (err) {
-          if (!isRedisError(err, 'BUSYGROUP')) throw err;
+          if (isRedisError(err, 'BUSYGROUP')) return;
+          // Creating is a write: a Redis refusing writes (out of memory, a read-only replica
+          // during a fail-over) must not stop a consumer whose group is already there.
+          if (!(await this.groupExists(stream))) throw err;
         }
       }),
     )
@@ -791,6 +794,20 @@ export class RedisStreamsServer
         this.groupsReady = undefined;
       });
     return this.groupsReady;
+  }
+
+  /** Whether `stream` has this server's group (XINFO GROUPS: a read); false when it is missing. */
+  private async groupExists(stream: string): Promise<boolean> {
+    try {
+      const groups = (
+        this.cluster
+          ? (await this.onNodeOf(stream, ['XINFO', 'GROUPS', stream]))[0]
+          : await this.requireCommands().call('XINFO', 'GROUPS', stream)
+      ) as unknown[][];
+      return groups.some((group) => group[group.indexOf('name') + 1] === this.config.group);
+    } catch {
+      return false;
+    }
   }
 
   /** Exactly one read loop per server, whatever happens to the connections. */

@@ -31,6 +31,9 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   private queue?: Queue;
   private worker?: Worker;
   private readonly connections: (Redis | Cluster)[] = [];
+  private readonly lastWarnings = new Map<string, { at: number; suppressed: number }>();
+  private retryTimer?: NodeJS.Timeout;
+  private closed = false;
 
   constructor(
     private readonly index: SessionIndex,
@@ -55,34 +58,70 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     this.queue = new Queue(SWEEP_QUEUE, { connection: this.connection(), prefix: this.prefix });
     // Without a listener BullMQ prints these raw on stderr (e.g. UNBLOCKED during a fail-over).
-    this.queue.on('error', (error) => this.logger.warn(`Sweep queue: ${error.message}`));
-    await this.queue.setGlobalConcurrency(1);
-    const every = this.config.sweepIntervalSeconds * 1000;
-    const existing = await this.queue.getJobScheduler(SWEEP_SCHEDULER_ID);
-    if (existing?.every !== every) {
-      await this.queue.upsertJobScheduler(
-        SWEEP_SCHEDULER_ID,
-        { every },
-        {
-          name: 'sweep',
-          opts: { removeOnComplete: 100, removeOnFail: 100 },
-        },
-      );
-      this.logger.log(`Expiry sweep scheduled every ${this.config.sweepIntervalSeconds} s`);
-    }
+    this.queue.on('error', (error) => this.warnThrottled('queue', error.message));
     this.worker = new Worker(SWEEP_QUEUE, () => this.sweep(), {
       connection: this.connection(),
       prefix: this.prefix,
       concurrency: 1,
     });
     this.worker.on('failed', (_job, error) => this.logger.warn(`Sweep failed: ${error.message}`));
-    this.worker.on('error', (error) => this.logger.warn(`Sweep worker: ${error.message}`));
+    // BullMQ retries its blocking fetch at once: while Redis refuses it, one line per 10 s.
+    this.worker.on('error', (error) => this.warnThrottled('worker', error.message));
+    await this.schedule();
+  }
+
+  /**
+   * The queue's global concurrency and the job scheduler. Both are writes: while Redis refuses
+   * them (out of memory, a fail-over) the worker still starts and consumes events, and this is
+   * retried in the background. Sweeps are idempotent, so one running twice meanwhile is harmless.
+   */
+  private async schedule(attempt = 1): Promise<void> {
+    const queue = this.queue;
+    if (!queue || this.closed) return;
+    try {
+      await queue.setGlobalConcurrency(1);
+      const every = this.config.sweepIntervalSeconds * 1000;
+      const existing = await queue.getJobScheduler(SWEEP_SCHEDULER_ID);
+      if (existing?.every !== every) {
+        await queue.upsertJobScheduler(
+          SWEEP_SCHEDULER_ID,
+          { every },
+          {
+            name: 'sweep',
+            opts: { removeOnComplete: 100, removeOnFail: 100 },
+          },
+        );
+        this.logger.log(`Expiry sweep scheduled every ${this.config.sweepIntervalSeconds} s`);
+      }
+    } catch (error) {
+      if (this.closed) return;
+      const wait = Math.min(1000 * 2 ** (attempt - 1), 30_000);
+      this.logger.warn(
+        `Cannot schedule expiry sweeps yet (${(error as Error).message}); retrying in ${wait} ms`,
+      );
+      this.retryTimer = setTimeout(() => void this.schedule(attempt + 1), wait);
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
     await this.worker?.close();
     await this.queue?.close();
     for (const redis of this.connections) redis.disconnect();
+  }
+
+  /** A BullMQ error, logged at most once per 10 s per source, with how many were held back. */
+  private warnThrottled(source: 'queue' | 'worker', message: string): void {
+    const now = Date.now();
+    const last = this.lastWarnings.get(source);
+    if (last && now - last.at < 10_000) {
+      last.suppressed++;
+      return;
+    }
+    const held = last?.suppressed ? ` (${last.suppressed} more since the last report)` : '';
+    this.lastWarnings.set(source, { at: now, suppressed: 0 });
+    this.logger.warn(`Sweep ${source}: ${message}${held}`);
   }
 
   /** One sweep over every partition; safe to run twice or concurrently with itself. */
