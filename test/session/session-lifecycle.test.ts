@@ -105,6 +105,36 @@ describe.each([
     expect(events[3].data).toMatchObject({ sessionId: rotated.sessionId, reason: 'logout' });
   });
 
+  it('writes session.created with exactly the times it answered, whatever the user id', async () => {
+    // The event's JSON is started in Node and finished in Lua: quotes, backslashes, `</` and
+    // non-BMP characters in the user id must survive (control characters are refused anyway),
+    // and the times stay integers.
+    const userId = `we"ird\\ </user> ü 🙂 ${cacheEnabled}`;
+    const created = await fx.service.create(
+      userId,
+      { n: 1 },
+      { userAgent: 'ua/1', ip: '10.0.0.1' },
+    );
+    const [event] = (await readAllEvents(fx)).filter((e) => e.data.userId === userId);
+    const stored = await fx.service.validate(created.token);
+    expect(event.pattern).toBe('session.created');
+    expect(parseSessionEvent(event.data)).toEqual({
+      v: 1,
+      type: 'session.created',
+      sessionId: created.sessionId,
+      userId,
+      createdAt: stored?.createdAt,
+      expiresAt: created.expiresAt,
+      absoluteExpiresAt: stored?.absoluteExpiresAt,
+      at: expect.any(Number) as number,
+    });
+    expect(event.data.at).toBeLessThanOrEqual(stored!.createdAt);
+    // The entry id comes from the same Redis clock, a moment later (or after the stream's last id).
+    expect(Number(event.id.split('-')[0])).toBeGreaterThanOrEqual(event.data.at as number);
+    expect(Number(event.id.split('-')[0])).toBeLessThan((event.data.at as number) + 1_000);
+    expect(stored).toMatchObject({ userId, userAgent: 'ua/1', ip: '10.0.0.1', data: { n: 1 } });
+  });
+
   it('puts all of a user’s keys and events under one hash tag', async () => {
     const created = await fx.service.create('erin');
     const tag = `{p${fx.service.keys.partitionOf('erin')}}`;
