@@ -62,9 +62,10 @@ describe('levelOf', () => {
     [499, false, 'warn'],
     [500, false, 'error'],
     [503, false, 'error'],
-    [200, true, 'error'],
-  ])('status %i (failed %s) → %s', (status, failed, level) => {
-    expect(levelOf(status, failed)).toBe(level);
+    [200, true, 'warn'],
+    [500, true, 'error'],
+  ])('status %i (aborted %s) → %s', (status, aborted, level) => {
+    expect(levelOf(status, aborted)).toBe(level);
   });
 });
 
@@ -115,12 +116,12 @@ describe('requestLogging', () => {
     expect(lines[1].msg).toBe('request errored');
   });
 
-  it('reports a response closed before it was sent as an error', () => {
+  it('reports an answer the client did not wait for as aborted, at warn', () => {
     const { lines, run } = harness('info');
     const { response } = run();
     response.emit('close');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 50, msg: 'request errored' });
+    expect(lines[0]).toMatchObject({ level: 40, msg: 'request aborted' });
   });
 
   it('puts the request id on app logs written while the request runs, and only then', async () => {

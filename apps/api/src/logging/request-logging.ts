@@ -25,9 +25,17 @@ export function requestId(request: IncomingMessage, response: ServerResponse): s
   return id;
 }
 
-/** 5xx (or a failed response) → error, 4xx → warn, the rest → info. */
-export function levelOf(statusCode: number, failed: boolean): Level {
-  return failed || statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
+/**
+ * 5xx → error; 4xx, and an answer the client did not wait for (it went away: not the server's
+ * fault, but worth seeing) → warn; the rest → info.
+ */
+export function levelOf(statusCode: number, aborted: boolean): Level {
+  return statusCode >= 500 ? 'error' : aborted || statusCode >= 400 ? 'warn' : 'info';
+}
+
+function messageOf(statusCode: number, aborted: boolean): string {
+  if (aborted) return 'request aborted';
+  return statusCode >= 500 ? 'request errored' : 'request completed';
 }
 
 /**
@@ -47,7 +55,8 @@ export function requestLogging(root: Logger) {
     const started = Date.now();
     // 'close' comes after 'finish' for a complete answer, alone when the client went away first.
     response.once('close', () => {
-      const level = levelOf(response.statusCode, !response.writableFinished);
+      const aborted = !response.writableFinished;
+      const level = levelOf(response.statusCode, aborted);
       if (!root.isLevelEnabled(level)) return;
       const session = request.session;
       root[level](
@@ -58,7 +67,7 @@ export function requestLogging(root: Logger) {
           responseTime: Date.now() - started,
           ...(session ? { userId: session.userId, sessionId: session.sessionId } : {}),
         },
-        level === 'error' ? 'request errored' : 'request completed',
+        messageOf(response.statusCode, aborted),
       );
     });
     requestIds.run(id, next);
