@@ -553,7 +553,6 @@ export class RedisStreamsServer
    * `retryAttempts`).
    */
   private async runSlotReader(r: SlotReader): Promise<void> {
-    const { group, consumer, batchSize, blockMs } = this.config;
     const ids = r.streams.map(() => '>');
     let connectionFailures = 0;
     let errors = 0;
@@ -585,19 +584,7 @@ export class RedisStreamsServer
         const reply = await this.watchRead(
           client,
           false,
-          client.call(
-            'XREADGROUP',
-            'GROUP',
-            group,
-            consumer,
-            'COUNT',
-            batchSize,
-            'BLOCK',
-            blockMs,
-            'STREAMS',
-            ...r.streams,
-            ...ids,
-          ),
+          this.readGroup(client, r.streams, ids, this.config.blockMs),
         );
         connectionFailures = errors = moves = 0;
         this.statusBoard?.set(r.name, 'ready');
@@ -822,7 +809,6 @@ export class RedisStreamsServer
     await this.readOwnPending(this.reader!, this.streams, (err) => this.onReadError(err));
     if (this.isExplicitlyClosed) return;
     this.scheduleClaim(0);
-    const { group, consumer, batchSize, blockMs } = this.config;
     const ids = this.streams.map(() => '>');
     while (!this.isExplicitlyClosed) {
       await this.gate.waitForRoom();
@@ -832,19 +818,7 @@ export class RedisStreamsServer
         const reply = await this.watchRead(
           reader,
           true,
-          reader.call(
-            'XREADGROUP',
-            'GROUP',
-            group,
-            consumer,
-            'COUNT',
-            batchSize,
-            'BLOCK',
-            blockMs,
-            'STREAMS',
-            ...this.streams,
-            ...ids,
-          ),
+          this.readGroup(reader, this.streams, ids, this.config.blockMs),
         );
         // Entries read while closing stay pending: re-read on restart or claimed elsewhere.
         if (this.isExplicitlyClosed) break;
@@ -860,6 +834,32 @@ export class RedisStreamsServer
    * silent for BLOCK + grace, drop the socket and reconnect (standalone: ioredis re-sends the
    * read; cluster: the read fails and the slot's loop connects again).
    */
+  /**
+   * XREADGROUP of this consumer: `ids` per stream ('>' for new entries, an id to page through
+   * its own pending ones); blocks up to `blockMs` when given.
+   */
+  private readGroup(
+    client: Redis,
+    streams: readonly string[],
+    ids: readonly string[],
+    blockMs?: number,
+  ): Promise<unknown> {
+    const { group, consumer, batchSize } = this.config;
+    const block = blockMs === undefined ? [] : ['BLOCK', blockMs];
+    return client.call(
+      'XREADGROUP',
+      'GROUP',
+      group,
+      consumer,
+      'COUNT',
+      batchSize,
+      ...block,
+      'STREAMS',
+      ...streams,
+      ...ids,
+    );
+  }
+
   private async watchRead<T>(reader: Redis, reconnect: boolean, read: Promise<T>): Promise<T> {
     const limit = this.config.blockMs + READER_SILENCE_GRACE_MS;
     let timer: NodeJS.Timeout | undefined;
@@ -891,7 +891,6 @@ export class RedisStreamsServer
     streams: readonly string[],
     onError: (err: unknown) => Promise<boolean>,
   ): Promise<void> {
-    const { group, consumer, batchSize } = this.config;
     const cursors = new Map(streams.map((stream) => [stream, '0']));
     while (cursors.size > 0 && !this.isExplicitlyClosed) {
       await this.gate.waitForRoom();
@@ -899,16 +898,10 @@ export class RedisStreamsServer
       const keys = [...cursors.keys()];
       let batches: StreamBatch[];
       try {
-        const reply = await reader.call(
-          'XREADGROUP',
-          'GROUP',
-          group,
-          consumer,
-          'COUNT',
-          batchSize,
-          'STREAMS',
-          ...keys,
-          ...keys.map((key) => cursors.get(key)!),
+        const reply = await this.readGroup(
+          reader,
+          keys,
+          keys.map((key) => cursors.get(key)!),
         );
         batches = parseReadReply(reply);
       } catch (err) {
