@@ -8,7 +8,12 @@ import {
   RedisStreamsServer,
   type RedisStreamsServerOptions,
 } from '@app/streams';
-import { testRedisUrl } from '../support/test-redis';
+import {
+  deleteKeysWithPrefix,
+  newRedisClient,
+  testRedisUrl,
+  uniquePrefix,
+} from '../support/test-redis';
 
 /** Set STREAMS_TEST_LOGS=1 to see the transport's logs. */
 export const TEST_LOGGER: false | LogLevel[] = process.env.STREAMS_TEST_LOGS
@@ -71,6 +76,55 @@ export async function startConsumer(
   await app.listen();
   let closed: Promise<void> | undefined;
   return { app, server, close: () => (closed ??= app.close()) };
+}
+
+export interface StreamsTestContext {
+  /** A client of the test Redis (valid inside tests). */
+  readonly redis: Redis;
+  /** A key prefix of this test's own (a new one per test). */
+  readonly prefix: string;
+  /** startConsumer, closed after the test. */
+  start(...args: Parameters<typeof startConsumer>): Promise<RunningConsumer>;
+  /** Closes `consumer` after the test (for one started another way). */
+  track(consumer: RunningConsumer): RunningConsumer;
+}
+
+/**
+ * The hooks every streams suite needs: a client of the test Redis, a fresh key prefix per test,
+ * and, after each test, its consumers closed and its keys deleted.
+ */
+export function streamsTestContext(label: string): StreamsTestContext {
+  let redis: Redis | undefined;
+  let prefix = '';
+  const running: RunningConsumer[] = [];
+  const track = (consumer: RunningConsumer): RunningConsumer => {
+    running.push(consumer);
+    return consumer;
+  };
+  beforeAll(() => {
+    redis = newRedisClient();
+  });
+  beforeEach(() => {
+    prefix = uniquePrefix(label);
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((c) => c.close()));
+    if (redis) await deleteKeysWithPrefix(redis, prefix);
+  });
+  afterAll(async () => {
+    await redis?.quit();
+  });
+  return {
+    get redis() {
+      if (!redis) throw new Error('streamsTestContext: use redis inside a test');
+      return redis;
+    },
+    get prefix() {
+      return prefix;
+    },
+    start: async (...args) => track(await startConsumer(...args)),
+    track,
+  };
 }
 
 /** Polls until `check` returns a truthy value; fails with `what` after `timeoutMs`. */

@@ -1,12 +1,7 @@
 import Redis from 'ioredis';
 import { RedisStreamsStatus, type RedisStreamsConnectionRole } from '@app/streams';
 import { RedisServerProcess } from '../support/redis-server-process';
-import {
-  deleteKeysWithPrefix,
-  newRedisClient,
-  testRedisUrl,
-  uniquePrefix,
-} from '../support/test-redis';
+import { testRedisUrl } from '../support/test-redis';
 import {
   Deferred,
   pendingEntries,
@@ -14,32 +9,16 @@ import {
   waitFor,
   watchConcurrentReads,
   xadd,
-  type RunningConsumer,
+  streamsTestContext,
 } from './streams-fixture';
 
 describe('RedisStreamsServer status, introspection and options', () => {
-  let redis: Redis;
-  let prefix: string;
-  const running: RunningConsumer[] = [];
-
-  beforeAll(() => {
-    redis = newRedisClient();
-  });
-  beforeEach(() => {
-    prefix = uniquePrefix('streams-intro');
-  });
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((c) => c.close()));
-    await deleteKeysWithPrefix(redis, prefix);
-  });
-  afterAll(async () => {
-    await redis.quit();
-  });
+  const suite = streamsTestContext('streams-intro');
 
   it('reports status events, survives a Redis restart that lost the group, and stays single-loop', async () => {
     const server = await RedisServerProcess.start();
     try {
-      const stream = `${prefix}:s`;
+      const stream = `${suite.prefix}:s`;
       const seen: number[] = [];
       const consumer = await startConsumer(
         { connection: server.url, streams: [stream], group: 'g', retryDelay: 50 },
@@ -48,7 +27,7 @@ describe('RedisStreamsServer status, introspection and options', () => {
           seen.push(data.n);
         },
       );
-      running.push(consumer);
+      suite.track(consumer);
       const reads = watchConcurrentReads(consumer.server);
       const statuses: string[] = [];
       consumer.server.status.subscribe((s) => statuses.push(s));
@@ -91,15 +70,15 @@ describe('RedisStreamsServer status, introspection and options', () => {
   });
 
   it('lag() gives pending and undelivered counts per stream; stats() counts', async () => {
-    const streams = [`${prefix}:a`, `${prefix}:b`];
+    const streams = [`${suite.prefix}:a`, `${suite.prefix}:b`];
     const gate = new Deferred();
     const consumer = await startConsumer(
       { streams, group: 'g', concurrency: 2, batchSize: 1 },
       ['t.e'],
       () => gate.promise,
     );
-    running.push(consumer);
-    for (let i = 0; i < 5; i++) await xadd(redis, streams[0], 't.e', { i });
+    suite.track(consumer);
+    for (let i = 0; i < 5; i++) await xadd(suite.redis, streams[0], 't.e', { i });
     await waitFor('saturated', () => consumer.server.stats().running === 2);
 
     const lag = await consumer.server.lag();
@@ -119,7 +98,7 @@ describe('RedisStreamsServer status, introspection and options', () => {
   });
 
   it('detects XACKDEL once and falls back to XACK when absent (deleteAcked)', async () => {
-    const stream = `${prefix}:s`;
+    const stream = `${suite.prefix}:s`;
     const done: string[] = [];
     const consumer = await startConsumer(
       { streams: [stream], group: 'g', deleteAcked: true },
@@ -128,20 +107,23 @@ describe('RedisStreamsServer status, introspection and options', () => {
         done.push(ctx.getId());
       },
     );
-    running.push(consumer);
-    const info = await redis.command('INFO', 'XACKDEL');
+    suite.track(consumer);
+    const info = await suite.redis.command('INFO', 'XACKDEL');
     const serverHasXackdel = Array.isArray(info[0]);
     expect(consumer.server.getCapabilities()).toEqual({ xackdel: serverHasXackdel });
 
-    await xadd(redis, stream, 't.e', {});
+    await xadd(suite.redis, stream, 't.e', {});
     await waitFor('handled', () => done.length === 1);
-    await waitFor('acked', async () => (await pendingEntries(redis, stream, 'g')).length === 0);
+    await waitFor(
+      'acked',
+      async () => (await pendingEntries(suite.redis, stream, 'g')).length === 0,
+    );
     // XACKDEL ... ACKED deletes the entry once every group acknowledged it; XACK keeps it.
-    expect(await redis.xlen(stream)).toBe(serverHasXackdel ? 0 : 1);
+    expect(await suite.redis.xlen(stream)).toBe(serverHasXackdel ? 0 : 1);
   });
 
   it('uses a connection factory, one new client per role', async () => {
-    const stream = `${prefix}:s`;
+    const stream = `${suite.prefix}:s`;
     const roles: string[] = [];
     const done: unknown[] = [];
     const consumer = await startConsumer(
@@ -161,16 +143,16 @@ describe('RedisStreamsServer status, introspection and options', () => {
         done.push(d);
       },
     );
-    running.push(consumer);
+    suite.track(consumer);
     expect(roles.sort()).toEqual(['commands', 'reader']);
     const [reader, commands] = consumer.server.unwrap<[Redis, Redis]>();
     expect(reader).not.toBe(commands);
-    await xadd(redis, stream, 't.e', { ok: 1 });
+    await xadd(suite.redis, stream, 't.e', { ok: 1 });
     await waitFor('handled', () => done.length === 1);
   });
 
   it('dead-letters an entry whose orderingKey throws, and keeps going', async () => {
-    const stream = `${prefix}:s`;
+    const stream = `${suite.prefix}:s`;
     const done: unknown[] = [];
     const consumer = await startConsumer(
       {
@@ -187,12 +169,12 @@ describe('RedisStreamsServer status, introspection and options', () => {
         done.push(d);
       },
     );
-    running.push(consumer);
-    const bad = await xadd(redis, stream, 't.e', { nokey: true });
-    await xadd(redis, stream, 't.e', { key: 'k' });
+    suite.track(consumer);
+    const bad = await xadd(suite.redis, stream, 't.e', { nokey: true });
+    await xadd(suite.redis, stream, 't.e', { key: 'k' });
     await waitFor('good one', () => done.length === 1);
-    await waitFor('dead letter', async () => (await redis.xlen(`${stream}:dead`)) === 1);
-    const [[, fields]] = await redis.xrange(`${stream}:dead`, '-', '+');
+    await waitFor('dead letter', async () => (await suite.redis.xlen(`${stream}:dead`)) === 1);
+    const [[, fields]] = await suite.redis.xrange(`${stream}:dead`, '-', '+');
     expect(fields[fields.indexOf('originalId') + 1]).toBe(bad);
     expect(fields[fields.indexOf('error') + 1]).toMatch(/orderingKey failed: no key/);
   });
@@ -201,7 +183,7 @@ describe('RedisStreamsServer status, introspection and options', () => {
     const { RedisStreamsServer } = await import('@app/streams');
     const server = new RedisStreamsServer({
       connection: 'redis://127.0.0.1:1',
-      streams: [`${prefix}:s`],
+      streams: [`${suite.prefix}:s`],
       group: 'g',
       retryAttempts: 0,
     });

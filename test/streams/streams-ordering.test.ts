@@ -1,35 +1,22 @@
-import Redis from 'ioredis';
-import { deleteKeysWithPrefix, newRedisClient, uniquePrefix } from '../support/test-redis';
-import { pendingEntries, startConsumer, waitFor, type RunningConsumer } from './streams-fixture';
+import {
+  pendingEntries,
+  waitFor,
+  type RunningConsumer,
+  streamsTestContext,
+} from './streams-fixture';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('RedisStreamsServer concurrency and per-key ordering', () => {
-  let redis: Redis;
-  let prefix: string;
+  const suite = streamsTestContext('streams-order');
   let consumer: RunningConsumer | undefined;
-
-  beforeAll(() => {
-    redis = newRedisClient();
-  });
-  beforeEach(() => {
-    prefix = uniquePrefix('streams-order');
-  });
-  afterEach(async () => {
-    await consumer?.close();
-    consumer = undefined;
-    await deleteKeysWithPrefix(redis, prefix);
-  });
-  afterAll(async () => {
-    await redis.quit();
-  });
 
   it('applies 1,000 events over 20 keys in order per key, never above the concurrency limit', async () => {
     const PARTITIONS = 4;
     const KEYS = 20;
     const EVENTS = 1_000;
     const CONCURRENCY = 8;
-    const streams = Array.from({ length: PARTITIONS }, (_, p) => `${prefix}:p${p}`);
+    const streams = Array.from({ length: PARTITIONS }, (_, p) => `${suite.prefix}:p${p}`);
     // A key always lives on one partition, as with the session streams.
     const streamOf = (key: number) => streams[key % PARTITIONS];
 
@@ -38,7 +25,7 @@ describe('RedisStreamsServer concurrency and per-key ordering', () => {
     let maxRunning = 0;
     let keyViolations = 0;
     const runningKeys = new Set<string>();
-    consumer = await startConsumer(
+    consumer = await suite.start(
       {
         streams,
         group: 'g',
@@ -62,7 +49,7 @@ describe('RedisStreamsServer concurrency and per-key ordering', () => {
     );
 
     const nextSeq = new Array<number>(KEYS).fill(0);
-    const pipeline = redis.pipeline();
+    const pipeline = suite.redis.pipeline();
     for (let i = 0; i < EVENTS; i++) {
       const key = Math.floor(Math.random() * KEYS);
       const data = { key: `k${key}`, seq: nextSeq[key]++ };
@@ -84,28 +71,28 @@ describe('RedisStreamsServer concurrency and per-key ordering', () => {
     // Different keys did run in parallel.
     expect(maxRunning).toBeGreaterThan(1);
     await waitFor('all acked', async () => {
-      const counts = await Promise.all(streams.map((s) => pendingEntries(redis, s, 'g')));
+      const counts = await Promise.all(streams.map((s) => pendingEntries(suite.redis, s, 'g')));
       return counts.every((c) => c.length === 0);
     });
     expect(consumer.server.stats()).toMatchObject({ processed: EVENTS, inFlight: 0, running: 0 });
   });
 
   it('pauses reading while saturated: never holds more than concurrency + one batch', async () => {
-    const stream = `${prefix}:s`;
+    const stream = `${suite.prefix}:s`;
     const release: Array<() => void> = [];
-    consumer = await startConsumer(
+    consumer = await suite.start(
       { streams: [stream], group: 'g', concurrency: 3, batchSize: 2 },
       ['t.block'],
       () => new Promise<void>((resolve) => release.push(resolve)),
     );
-    const pipeline = redis.pipeline();
+    const pipeline = suite.redis.pipeline();
     for (let i = 0; i < 50; i++) pipeline.xadd(stream, '*', 'pattern', 't.block', 'data', '{}');
     await pipeline.exec();
 
     await waitFor('three running', () => release.length === 3);
     // Give the loop ample opportunity to (wrongly) read more.
     await sleep(300);
-    const delivered = (await pendingEntries(redis, stream, 'g')).length;
+    const delivered = (await pendingEntries(suite.redis, stream, 'g')).length;
     expect(delivered).toBeLessThanOrEqual(3 + 2);
     expect(consumer.server.stats().running).toBe(3);
     expect(release).toHaveLength(3);
@@ -120,10 +107,10 @@ describe('RedisStreamsServer concurrency and per-key ordering', () => {
   });
 
   it('keeps per-key order across a failing entry: later entries of the key wait for its retry', async () => {
-    const stream = `${prefix}:s`;
+    const stream = `${suite.prefix}:s`;
     const applied: string[] = [];
     let failures = 0;
-    consumer = await startConsumer(
+    consumer = await suite.start(
       {
         streams: [stream],
         group: 'g',
@@ -147,7 +134,7 @@ describe('RedisStreamsServer concurrency and per-key ordering', () => {
       ['b', 1],
       ['a', 2],
     ] as const) {
-      await redis.xadd(stream, '*', 'pattern', 't.e', 'data', JSON.stringify({ key, n }));
+      await suite.redis.xadd(stream, '*', 'pattern', 't.e', 'data', JSON.stringify({ key, n }));
     }
     await waitFor('all applied', () => applied.length === 5);
     expect(applied.filter((x) => x.startsWith('a'))).toEqual(['a0', 'a1', 'a2']);

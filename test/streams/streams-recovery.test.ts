@@ -1,58 +1,30 @@
 import Redis from 'ioredis';
 import { RedisStreamsServer } from '@app/streams';
-import {
-  deleteKeysWithPrefix,
-  newRedisClient,
-  testRedisUrl,
-  uniquePrefix,
-} from '../support/test-redis';
+import { testRedisUrl } from '../support/test-redis';
 import {
   Deferred,
   pendingEntries,
   settledWithin,
-  startConsumer,
   waitFor,
   watchConcurrentReads,
   xadd,
-  type RunningConsumer,
+  streamsTestContext,
 } from './streams-fixture';
 
 describe('RedisStreamsServer recovery', () => {
-  let redis: Redis;
-  let prefix: string;
-  const running: RunningConsumer[] = [];
-
-  async function start(...args: Parameters<typeof startConsumer>): Promise<RunningConsumer> {
-    const consumer = await startConsumer(...args);
-    running.push(consumer);
-    return consumer;
-  }
-
-  beforeAll(() => {
-    redis = newRedisClient();
-  });
-  beforeEach(() => {
-    prefix = uniquePrefix('streams-recovery');
-  });
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((c) => c.close()));
-    await deleteKeysWithPrefix(redis, prefix);
-  });
-  afterAll(async () => {
-    await redis.quit();
-  });
+  const suite = streamsTestContext('streams-recovery');
 
   it('re-reads its own pending entries on restart, before new ones, with their delivery count', async () => {
-    const stream = `${prefix}:s`;
-    await redis.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
-    const old1 = await xadd(redis, stream, 't.e', { n: 1 });
-    const old2 = await xadd(redis, stream, 't.e', { n: 2 });
+    const stream = `${suite.prefix}:s`;
+    await suite.redis.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
+    const old1 = await xadd(suite.redis, stream, 't.e', { n: 1 });
+    const old2 = await xadd(suite.redis, stream, 't.e', { n: 2 });
     // A previous run of consumer "c1" read both and died before acknowledging.
-    await redis.xreadgroup('GROUP', 'g', 'c1', 'COUNT', 10, 'STREAMS', stream, '>');
-    const fresh = await xadd(redis, stream, 't.e', { n: 3 });
+    await suite.redis.xreadgroup('GROUP', 'g', 'c1', 'COUNT', 10, 'STREAMS', stream, '>');
+    const fresh = await xadd(suite.redis, stream, 't.e', { n: 3 });
 
     const seen: Array<[string, number]> = [];
-    await start(
+    await suite.start(
       // A long claimIdleMs: only the pending re-read can bring old1/old2 back here.
       { streams: [stream], group: 'g', consumer: 'c1', concurrency: 1, claimIdleMs: 60_000 },
       ['t.e'],
@@ -66,24 +38,29 @@ describe('RedisStreamsServer recovery', () => {
       [old2, 2],
       [fresh, 1],
     ]);
-    await waitFor('acked', async () => (await pendingEntries(redis, stream, 'g')).length === 0);
+    await waitFor(
+      'acked',
+      async () => (await pendingEntries(suite.redis, stream, 'g')).length === 0,
+    );
   });
 
   it('restarting with unfinished work: close() leaves it pending and the next run finishes it', async () => {
-    const stream = `${prefix}:s`;
+    const stream = `${suite.prefix}:s`;
     const never = new Deferred();
-    const first = await start(
+    const first = await suite.start(
       { streams: [stream], group: 'g', consumer: 'stable', shutdownTimeoutMs: 100 },
       ['t.e'],
       () => never.promise,
     );
-    const id = await xadd(redis, stream, 't.e', { n: 1 });
+    const id = await xadd(suite.redis, stream, 't.e', { n: 1 });
     await waitFor('running', () => first.server.stats().running === 1);
     await first.close();
-    expect(await pendingEntries(redis, stream, 'g')).toMatchObject([{ id, consumer: 'stable' }]);
+    expect(await pendingEntries(suite.redis, stream, 'g')).toMatchObject([
+      { id, consumer: 'stable' },
+    ]);
 
     const done: string[] = [];
-    await start(
+    await suite.start(
       { streams: [stream], group: 'g', consumer: 'stable', claimIdleMs: 60_000 },
       ['t.e'],
       (_d, ctx) => {
@@ -92,13 +69,16 @@ describe('RedisStreamsServer recovery', () => {
     );
     await waitFor('finished by the restarted consumer', () => done.length === 1);
     expect(done).toEqual([id]);
-    await waitFor('acked', async () => (await pendingEntries(redis, stream, 'g')).length === 0);
+    await waitFor(
+      'acked',
+      async () => (await pendingEntries(suite.redis, stream, 'g')).length === 0,
+    );
   });
 
   it('retries a failed XACK at once instead of leaving the handled entry to the claim', async () => {
-    const stream = `${prefix}:s`;
+    const stream = `${suite.prefix}:s`;
     const handled: string[] = [];
-    const consumer = await start(
+    const consumer = await suite.start(
       // Without the retry, the entry would come back only after claimIdleMs (a minute).
       { streams: [stream], group: 'g', claimIdleMs: 60_000, retryDelay: 20 },
       ['t.e'],
@@ -117,9 +97,12 @@ describe('RedisStreamsServer recovery', () => {
       }
       return call(...args);
     };
-    const id = await xadd(redis, stream, 't.e', { n: 1 });
+    const id = await xadd(suite.redis, stream, 't.e', { n: 1 });
     const started = Date.now();
-    await waitFor('acked', async () => (await pendingEntries(redis, stream, 'g')).length === 0);
+    await waitFor(
+      'acked',
+      async () => (await pendingEntries(suite.redis, stream, 'g')).length === 0,
+    );
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(failures).toBe(2);
     expect(handled).toEqual([id]); // handled once: only the XACK was repeated
@@ -127,28 +110,28 @@ describe('RedisStreamsServer recovery', () => {
   });
 
   it('a second consumer takes over (XAUTOCLAIM) what a dead consumer left pending', async () => {
-    const streams = [`${prefix}:s0`, `${prefix}:s1`];
+    const streams = [`${suite.prefix}:s0`, `${suite.prefix}:s1`];
     const never = new Deferred();
-    const doomed = await start(
+    const doomed = await suite.start(
       { streams, group: 'g', consumer: 'doomed', shutdownTimeoutMs: 50 },
       ['t.e'],
       () => never.promise,
     );
     const ids = [
-      await xadd(redis, streams[0], 't.e', { n: 0 }),
-      await xadd(redis, streams[1], 't.e', { n: 1 }),
+      await xadd(suite.redis, streams[0], 't.e', { n: 0 }),
+      await xadd(suite.redis, streams[1], 't.e', { n: 1 }),
     ];
     await waitFor('both running', () => doomed.server.stats().running === 2);
     await doomed.close(); // gives up on its handlers: nothing acknowledged
 
     const pendingBefore = [
-      ...(await pendingEntries(redis, streams[0], 'g')),
-      ...(await pendingEntries(redis, streams[1], 'g')),
+      ...(await pendingEntries(suite.redis, streams[0], 'g')),
+      ...(await pendingEntries(suite.redis, streams[1], 'g')),
     ];
     expect(pendingBefore.map((p) => p.consumer)).toEqual(['doomed', 'doomed']);
 
     const taken: Array<{ id: string; stream: string; partition: number; deliveries: number }> = [];
-    const rescuer = await start(
+    const rescuer = await suite.start(
       { streams, group: 'g', consumer: 'rescuer', claimIdleMs: 300, claimIntervalMs: 50 },
       ['t.e'],
       (_d, ctx) => {
@@ -166,30 +149,30 @@ describe('RedisStreamsServer recovery', () => {
     );
     expect(taken.every((t) => t.deliveries === 2)).toBe(true);
     await waitFor('acked', async () => {
-      const p = await Promise.all(streams.map((s) => pendingEntries(redis, s, 'g')));
+      const p = await Promise.all(streams.map((s) => pendingEntries(suite.redis, s, 'g')));
       return p.every((x) => x.length === 0);
     });
     expect(rescuer.server.stats()).toMatchObject({ claimed: 2, processed: 2 });
   });
 
   it('handles entries trimmed while pending (nil fields / XAUTOCLAIM deleted ids) without crashing', async () => {
-    const stream = `${prefix}:s`;
-    await redis.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
+    const stream = `${suite.prefix}:s`;
+    await suite.redis.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
     const gone = [
-      await xadd(redis, stream, 't.e', { n: 0 }),
-      await xadd(redis, stream, 't.e', { n: 1 }),
-      await xadd(redis, stream, 't.e', { n: 2 }),
+      await xadd(suite.redis, stream, 't.e', { n: 0 }),
+      await xadd(suite.redis, stream, 't.e', { n: 1 }),
+      await xadd(suite.redis, stream, 't.e', { n: 2 }),
     ];
-    const kept = await xadd(redis, stream, 't.e', { n: 3 });
+    const kept = await xadd(suite.redis, stream, 't.e', { n: 3 });
     // Own pending (re-read with id 0 gives nil fields) and a dead consumer's (XAUTOCLAIM).
-    await redis.xreadgroup('GROUP', 'g', 'me', 'COUNT', 2, 'STREAMS', stream, '>');
-    await redis.xreadgroup('GROUP', 'g', 'dead', 'COUNT', 2, 'STREAMS', stream, '>');
-    await redis.xdel(stream, gone[0]);
-    await redis.xtrim(stream, 'MINID', kept); // drops gone[1] and gone[2]
-    expect(await redis.xlen(stream)).toBe(1);
+    await suite.redis.xreadgroup('GROUP', 'g', 'me', 'COUNT', 2, 'STREAMS', stream, '>');
+    await suite.redis.xreadgroup('GROUP', 'g', 'dead', 'COUNT', 2, 'STREAMS', stream, '>');
+    await suite.redis.xdel(stream, gone[0]);
+    await suite.redis.xtrim(stream, 'MINID', kept); // drops gone[1] and gone[2]
+    expect(await suite.redis.xlen(stream)).toBe(1);
 
     const seen: string[] = [];
-    const consumer = await start(
+    const consumer = await suite.start(
       { streams: [stream], group: 'g', consumer: 'me', claimIdleMs: 200, claimIntervalMs: 50 },
       ['t.e'],
       (_d, ctx) => {
@@ -199,20 +182,20 @@ describe('RedisStreamsServer recovery', () => {
     await waitFor('kept entry handled', () => seen.length === 1);
     await waitFor(
       'no pending left',
-      async () => (await pendingEntries(redis, stream, 'g')).length === 0,
+      async () => (await pendingEntries(suite.redis, stream, 'g')).length === 0,
     );
     expect(seen).toEqual([kept]);
     expect(consumer.server.stats().trimmed).toBe(3);
     // Still consuming afterwards.
-    const later = await xadd(redis, stream, 't.e', { n: 4 });
+    const later = await xadd(suite.redis, stream, 't.e', { n: 4 });
     await waitFor('later entry', () => seen.includes(later));
   });
 
   it('close() waits for running handlers, acknowledges them, and stops reading', async () => {
-    const stream = `${prefix}:s`;
+    const stream = `${suite.prefix}:s`;
     const gate = new Deferred();
     const finished: number[] = [];
-    const consumer = await start(
+    const consumer = await suite.start(
       { streams: [stream], group: 'g', concurrency: 2, shutdownTimeoutMs: 5_000 },
       ['t.e'],
       async (data) => {
@@ -220,7 +203,7 @@ describe('RedisStreamsServer recovery', () => {
         finished.push(data.n);
       },
     );
-    for (let n = 0; n < 5; n++) await xadd(redis, stream, 't.e', { n });
+    for (let n = 0; n < 5; n++) await xadd(suite.redis, stream, 't.e', { n });
     await waitFor('two running', () => consumer.server.stats().running === 2);
 
     const closing = consumer.close();
@@ -229,41 +212,41 @@ describe('RedisStreamsServer recovery', () => {
     await closing;
 
     expect(finished).toHaveLength(2);
-    const pending = await pendingEntries(redis, stream, 'g');
+    const pending = await pendingEntries(suite.redis, stream, 'g');
     // The two finished ones were acknowledged; queued ones were not started and stay pending.
     expect(pending.length).toBeLessThanOrEqual(3);
     expect(pending.every((p) => p.consumer === 'c1')).toBe(true);
-    const readBefore = await groupEntriesRead(redis, stream);
-    await xadd(redis, stream, 't.e', { n: 99 });
+    const readBefore = await groupEntriesRead(suite.redis, stream);
+    await xadd(suite.redis, stream, 't.e', { n: 99 });
     // Nothing reads any more: entries-read of the group does not move.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await groupEntriesRead(redis, stream)).toBe(readBefore);
+    expect(await groupEntriesRead(suite.redis, stream)).toBe(readBefore);
     expect(finished).toHaveLength(2);
   });
 
   it('close() gives up after shutdownTimeoutMs and does not acknowledge late finishers', async () => {
-    const stream = `${prefix}:s`;
+    const stream = `${suite.prefix}:s`;
     const gate = new Deferred();
-    const consumer = await start(
+    const consumer = await suite.start(
       { streams: [stream], group: 'g', shutdownTimeoutMs: 100 },
       ['t.e'],
       () => gate.promise,
     );
-    const id = await xadd(redis, stream, 't.e', {});
+    const id = await xadd(suite.redis, stream, 't.e', {});
     await waitFor('running', () => consumer.server.stats().running === 1);
     const started = Date.now();
     await consumer.close();
     expect(Date.now() - started).toBeLessThan(2_000);
     gate.resolve(); // finishes after the transport gave up on it
     await new Promise((resolve) => setImmediate(resolve));
-    expect(await pendingEntries(redis, stream, 'g')).toMatchObject([{ id }]);
+    expect(await pendingEntries(suite.redis, stream, 'g')).toMatchObject([{ id }]);
   });
 
   it('renews the lease of held entries: a slow handler is not taken over by another consumer', async () => {
-    const stream = `${prefix}:s`;
+    const stream = `${suite.prefix}:s`;
     const gate = new Deferred();
     const slowSeen: string[] = [];
-    const slow = await start(
+    const slow = await suite.start(
       { streams: [stream], group: 'g', consumer: 'slow', claimIdleMs: 300, claimIntervalMs: 50 },
       ['t.e'],
       async (_d, ctx) => {
@@ -271,11 +254,11 @@ describe('RedisStreamsServer recovery', () => {
         await gate.promise;
       },
     );
-    const id = await xadd(redis, stream, 't.e', {});
+    const id = await xadd(suite.redis, stream, 't.e', {});
     await waitFor('slow running', () => slow.server.stats().running === 1);
 
     const otherSeen: string[] = [];
-    await start(
+    await suite.start(
       { streams: [stream], group: 'g', consumer: 'other', claimIdleMs: 300, claimIntervalMs: 50 },
       ['t.e'],
       (_d, ctx) => {
@@ -285,20 +268,23 @@ describe('RedisStreamsServer recovery', () => {
     // Several claim periods pass (well beyond claimIdleMs) while the handler runs.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(otherSeen).toEqual([]);
-    const [entry] = await pendingEntries(redis, stream, 'g');
+    const [entry] = await pendingEntries(suite.redis, stream, 'g');
     expect(entry).toMatchObject({ id, consumer: 'slow', deliveries: 1 });
     expect(entry.idleMs).toBeLessThan(300);
 
     gate.resolve();
-    await waitFor('acked', async () => (await pendingEntries(redis, stream, 'g')).length === 0);
+    await waitFor(
+      'acked',
+      async () => (await pendingEntries(suite.redis, stream, 'g')).length === 0,
+    );
     expect(slowSeen).toEqual([id]);
   });
 
   it('runs exactly one read loop through reconnects', async () => {
-    const stream = `${prefix}:s`;
+    const stream = `${suite.prefix}:s`;
     const seen: number[] = [];
-    const name = `loop-${prefix}`;
-    const consumer = await start(
+    const name = `loop-${suite.prefix}`;
+    const consumer = await suite.start(
       { streams: [stream], group: 'g', consumer: name },
       ['t.e'],
       (data) => {
@@ -307,8 +293,8 @@ describe('RedisStreamsServer recovery', () => {
     );
     const reads = watchConcurrentReads(consumer.server);
     for (let round = 0; round < 3; round++) {
-      await killClients(redis, `streams:g:${name}:reader`);
-      await xadd(redis, stream, 't.e', { n: round });
+      await killClients(suite.redis, `streams:g:${name}:reader`);
+      await xadd(suite.redis, stream, 't.e', { n: round });
       await waitFor(`event ${round}`, () => seen.includes(round));
     }
     expect(reads.max()).toBe(1);
