@@ -67,6 +67,28 @@ export class SessionStoreUnavailableError extends SessionError {
   }
 }
 
+/**
+ * This process is configured differently from the deployment it joins (e.g. another partition
+ * count): it refuses to start, or, when that is found only after start-up, to serve (503).
+ */
+export class DeploymentMismatchError extends SessionError {
+  readonly code = 'DEPLOYMENT_MISMATCH';
+
+  constructor(
+    readonly setting: string,
+    readonly configured: string,
+    readonly stored: string,
+    keyPrefix: string,
+  ) {
+    super(
+      `The deployment under key prefix "${keyPrefix}" was created with ${setting} = ${stored}, ` +
+        `but this process is configured with ${configured}. Every process of a deployment must ` +
+        `use the same ${setting}; to change it, start a new deployment under another key prefix ` +
+        `(see the README, "Changing the partition count").`,
+    );
+  }
+}
+
 /** Raised at start-up, naming the option that is wrong. */
 export class SessionConfigError extends SessionError {
   readonly code = 'SESSION_CONFIG';

@@ -56,6 +56,14 @@ export class SessionKeys {
   }
 
   /**
+   * Hash of the settings every process of the deployment must share (the partition count), written
+   * by the first process to start. Not hash-tagged: only read and written on its own.
+   */
+  deploymentSettings(): string {
+    return `${this.prefix}:deployment`;
+  }
+
+  /**
    * Pub/sub channel of cache invalidations. Classic (not sharded) pub/sub: in a cluster a message
    * reaches every node, so one subscription per instance hears every partition.
    */

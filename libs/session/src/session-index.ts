@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { guardStoreCall } from './redis-errors';
 import type { ResolvedSessionOptions } from './session-options';
-import { defineSessionScripts, type SessionScripts } from './session-scripts';
+import type { SessionScripts } from './session-scripts';
 import { SESSION_OPTIONS } from './session.constants';
 import { SessionRepository } from './session.repository';
 import type { SessionMeta } from './session.types';
@@ -39,7 +39,7 @@ export class SessionIndex {
     private readonly repository: SessionRepository,
     @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
   ) {
-    this.scripts = defineSessionScripts(repository.redis);
+    this.scripts = repository.scripts;
   }
 
   private get keys() {

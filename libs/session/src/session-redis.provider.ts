@@ -21,6 +21,7 @@ export class SessionRedisLifecycle implements OnModuleInit, OnApplicationShutdow
   private readonly logger = new Logger('SessionRedis');
   readonly client: Redis | Cluster;
   private readonly owned: boolean;
+  private connecting?: Promise<boolean>;
 
   constructor(@Inject(SESSION_OPTIONS) options: ResolvedSessionOptions) {
     const config = options.redis;
@@ -62,17 +63,33 @@ export class SessionRedisLifecycle implements OnModuleInit, OnApplicationShutdow
 
   /** Connects before the app serves; if Redis is down the app still starts and answers 503. */
   async onModuleInit(): Promise<void> {
-    if (!this.owned || this.client.status !== 'wait') return;
-    const connected = this.client.connect().then(
-      () => true,
-      () => false,
-    );
-    const timedOut = new Promise<boolean>((resolve) =>
-      setTimeout(() => resolve(false), READY_WAIT_MS).unref(),
-    );
-    if (!(await Promise.race([connected, timedOut]))) {
+    if (!(await this.connect()) && this.owned) {
       this.logger.warn('Redis is not reachable yet; session requests answer 503 until it is');
     }
+  }
+
+  /**
+   * Connects the client the library owns (once) and waits, at most a few seconds, until it is
+   * ready. True when Redis is ready to answer.
+   */
+  connect(): Promise<boolean> {
+    this.connecting ??= this.waitUntilReady();
+    return this.connecting;
+  }
+
+  private async waitUntilReady(): Promise<boolean> {
+    const client = this.client;
+    if (client.status === 'ready') return true;
+    if (client.status === 'end') return false;
+    const ready = new Promise<boolean>((resolve) => client.once('ready', () => resolve(true)));
+    if (this.owned && client.status === 'wait') client.connect().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), READY_WAIT_MS).unref();
+    });
+    const result = await Promise.race([ready, timedOut]);
+    clearTimeout(timer);
+    return result;
   }
 
   async onApplicationShutdown(): Promise<void> {

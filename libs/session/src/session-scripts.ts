@@ -55,6 +55,7 @@ export interface SessionScripts {
   unindexSession: ScriptCommand;
   purgeRevokedSession: ScriptCommand;
   expireSession: ScriptCommand;
+  claimDeploymentSettings: ScriptCommand;
 }
 
 /** Registers the scripts on a client (idempotent) and returns them as typed commands. */
@@ -82,5 +83,25 @@ export function defineSessionScripts(client: Redis | Cluster): SessionScripts {
     unindexSession: bound('unindexSession'),
     purgeRevokedSession: bound('purgeRevokedSession'),
     expireSession: bound('expireSession'),
+    claimDeploymentSettings: bound('claimDeploymentSettings'),
   };
+}
+
+/**
+ * The same commands, each rejected with `refusal()`'s error while it returns one: how a process
+ * that found itself configured unlike its deployment stops writing (see DeploymentSettingsCheck).
+ */
+export function refusableScripts(
+  scripts: SessionScripts,
+  refusal: () => Error | undefined,
+): SessionScripts {
+  const gated = {} as SessionScripts;
+  for (const name of Object.keys(scripts) as (keyof SessionScripts)[]) {
+    const command = scripts[name];
+    gated[name] = (...args) => {
+      const error = refusal();
+      return error ? Promise.reject(error) : command(...args);
+    };
+  }
+  return gated;
 }

@@ -6,6 +6,7 @@ import {
   type Provider,
 } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
+import { DeploymentSettingsCheck } from './deployment-settings.check';
 import { LocalSessionCache } from './local-session-cache';
 import { SessionCookies } from './session-cookies';
 import { SessionIndex } from './session-index';
@@ -38,6 +39,7 @@ const sharedProviders: Provider[] = [
       new SessionRepository(redis, options),
     inject: [SESSION_REDIS, SESSION_OPTIONS],
   },
+  DeploymentSettingsCheck,
   LocalSessionCache,
   SessionIndex,
   SessionService,

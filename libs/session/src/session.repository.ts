@@ -1,11 +1,17 @@
 import type { Cluster, Redis } from 'ioredis';
+import { DeploymentMismatchError } from './errors';
 import { SessionKeys } from './keys';
 import { guardStoreCall } from './redis-errors';
 import { decodeData } from './session-data';
 import type { ResolvedSessionOptions } from './session-options';
 import { flatToRecord, recordToSession } from './session-record';
 import { SESSION_EVENT_SCHEMA_VERSION } from './session-events';
-import { defineSessionScripts, type ScriptReply, type SessionScripts } from './session-scripts';
+import {
+  defineSessionScripts,
+  refusableScripts,
+  type ScriptReply,
+  type SessionScripts,
+} from './session-scripts';
 import type { InvalidSessionReason, Session, SessionData, SessionMeta } from './session.types';
 
 export interface NewSessionRecord {
@@ -66,7 +72,11 @@ function metaFields(meta: Required<SessionMeta>): string[] {
  */
 export class SessionRepository {
   readonly keys: SessionKeys;
-  private readonly scripts: SessionScripts;
+  /** The Lua scripts, refused once this process is found configured unlike its deployment. */
+  readonly scripts: SessionScripts;
+  /** Why script calls are refused now: settings not verified yet, or found to differ. */
+  private refusal?: Error;
+  private readonly claimSettings: SessionScripts['claimDeploymentSettings'];
   /** Where the scripts publish cache invalidations. */
   private readonly channel: string;
 
@@ -75,8 +85,43 @@ export class SessionRepository {
     private readonly options: ResolvedSessionOptions,
   ) {
     this.keys = new SessionKeys(options.keyPrefix, options.streamPartitions);
-    this.scripts = defineSessionScripts(redis);
+    const scripts = defineSessionScripts(redis);
+    this.claimSettings = scripts.claimDeploymentSettings; // the check itself is never held
+    this.scripts = refusableScripts(scripts, () => this.refusal);
     this.channel = this.keys.invalidationChannel();
+  }
+
+  /**
+   * Compares this process's deployment-wide settings with those stored by the first process of
+   * the deployment (storing them when it is the first). On a difference every later script call
+   * is refused with the returned error; on agreement a hold (see holdScripts) is lifted.
+   */
+  async claimDeploymentSettings(): Promise<DeploymentMismatchError | null> {
+    const settings: [string, string][] = [
+      ['streamPartitions', String(this.options.streamPartitions)],
+    ];
+    const stored = (await guardStoreCall(() =>
+      this.claimSettings(this.keys.deploymentSettings(), ...settings.flat()),
+    )) as unknown as string[];
+    const index = settings.findIndex(([, value], i) => stored[i] !== value);
+    if (index === -1) {
+      this.refusal = undefined;
+      return null;
+    }
+    const [name, configured] = settings[index];
+    const mismatch = new DeploymentMismatchError(
+      name,
+      configured,
+      stored[index],
+      this.options.keyPrefix,
+    );
+    this.refusal = mismatch;
+    return mismatch;
+  }
+
+  /** Refuses every script call with `error` until the deployment settings are verified. */
+  holdScripts(error: Error): void {
+    this.refusal = error;
   }
 
   async create(record: NewSessionRecord): Promise<ScriptOutcome<SessionTimes>> {
