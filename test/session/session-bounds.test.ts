@@ -1,0 +1,202 @@
+import {
+  ForbiddenSessionDataError,
+  ServerOwnedSessionDataError,
+  SessionDataTooLargeError,
+  SessionDataTooManyKeysError,
+  type SessionData,
+} from '@app/session';
+import { RedisServerProcess } from '../support/redis-server-process';
+import { createSessionFixture, readAllEvents, type SessionFixture } from './session-fixture';
+
+const keysOf = (n: number, value: unknown, prefix = 'k') =>
+  Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, value])) as SessionData;
+
+async function usedMemory(fx: SessionFixture): Promise<number> {
+  const info = await fx.redis.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1]);
+}
+
+async function streamLength(fx: SessionFixture, userId: string): Promise<number> {
+  return fx.redis.xlen(fx.service.keys.events(fx.service.keys.partitionOf(userId)));
+}
+
+describe('A client cannot make Redis store more than the data limits (issue 11, item 1)', () => {
+  // A private Redis, so used_memory measures only what these writes keep.
+  let server: RedisServerProcess;
+  let fx: SessionFixture;
+  beforeAll(async () => {
+    server = await RedisServerProcess.start();
+    fx = await createSessionFixture('bounds', { redisUrl: server.url });
+  });
+  afterAll(async () => {
+    await fx?.close();
+    await server?.stop();
+  });
+
+  it('refuses 1,000 hostile patches with typed errors; Redis grows by under 64 KiB, the stream not at all', async () => {
+    const { sessionId } = await fx.service.create('mallory', { theme: 'dark' });
+    await fx.service.update(sessionId, { warm: 1 }); // scripts loaded, stream created
+    const memoryBefore = await usedMemory(fx);
+    const lengthBefore = await streamLength(fx, 'mallory');
+    const hostile: [SessionData, new (...args: never[]) => Error][] = [
+      [keysOf(300, null), SessionDataTooManyKeysError], // deletions used to count 0 bytes
+      [keysOf(500, 'x'), SessionDataTooManyKeysError],
+      [{ big: 'x'.repeat(5000) }, SessionDataTooLargeError],
+      [keysOf(60, null, 'x'.repeat(120)), SessionDataTooLargeError], // 60 × 125 bytes of nulls
+    ];
+    const refused = new Map<string, number>();
+    for (let i = 0; i < 1000; i++) {
+      const [patch, error] = hostile[i % hostile.length];
+      const failure = await fx.service.update(sessionId, patch).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(error);
+      refused.set(error.name, (refused.get(error.name) ?? 0) + 1);
+    }
+    const grown = (await usedMemory(fx)) - memoryBefore;
+    const streamGrown = (await streamLength(fx, 'mallory')) - lengthBefore;
+    console.log(
+      `1,000 hostile patches: ${JSON.stringify(Object.fromEntries(refused))}, ` +
+        `used_memory +${grown} bytes, stream +${streamGrown} entries`,
+    );
+    expect(streamGrown).toBe(0);
+    expect(grown).toBeLessThan(64 * 1024);
+  });
+
+  it('appends no event and publishes nothing for 1,000 patches that change nothing', async () => {
+    const { sessionId } = await fx.service.create('nobody', { theme: 'dark' });
+    const lengthBefore = await streamLength(fx, 'nobody');
+    const memoryBefore = await usedMemory(fx);
+    for (let i = 0; i < 1000; i++) {
+      // 63 deletions of absent keys and one key set to the value it holds: allowed, but no change.
+      const data = await fx.service.update(sessionId, { ...keysOf(63, null), theme: 'dark' });
+      expect(data).toEqual({ theme: 'dark' });
+    }
+    const grown = (await usedMemory(fx)) - memoryBefore;
+    console.log(`1,000 no-op patches: used_memory +${grown} bytes`);
+    expect(await streamLength(fx, 'nobody')).toBe(lengthBefore);
+    expect(grown).toBeLessThan(64 * 1024);
+  });
+});
+
+describe('Session data and event bounds against real Redis', () => {
+  let fx: SessionFixture;
+  beforeAll(async () => {
+    fx = await createSessionFixture('data-bounds', { streamMaxLength: 100 });
+  });
+  afterAll(() => fx.close());
+
+  it('names only the keys that changed in session.updated', async () => {
+    const { sessionId } = await fx.service.create('erin', { same: 1, gone: true });
+    await fx.service.update(sessionId, { added: 'x', same: 1, gone: null, absent: null });
+    const updated = (await readAllEvents(fx)).filter(
+      (e) => e.pattern === 'session.updated' && e.data.sessionId === sessionId,
+    );
+    expect(updated.map((e) => e.data.keys)).toEqual([['added', 'gone']]);
+  });
+
+  it('caps the keys of a session at maxDataKeys (64), counting what is stored', async () => {
+    const { sessionId, token } = await fx.service.create('frank', keysOf(64, 1));
+    await expect(fx.service.update(sessionId, { extra: 1 })).rejects.toBeInstanceOf(
+      SessionDataTooManyKeysError,
+    );
+    // Swapping one key for another keeps 64: allowed.
+    await fx.service.update(sessionId, { k0: null, extra: 1 });
+    const session = await fx.service.validate(token);
+    expect(Object.keys(session!.data)).toHaveLength(64);
+    expect(session!.data.extra).toBe(1);
+  });
+
+  it('refuses initial data over maxDataKeys at create', async () => {
+    await expect(fx.service.create('gina', keysOf(65, 1))).rejects.toBeInstanceOf(
+      SessionDataTooManyKeysError,
+    );
+  });
+
+  it('keeps each stream near streamMaxLength (MAXLEN ~) whatever the write rate', async () => {
+    const { sessionId } = await fx.service.create('hank');
+    for (let i = 0; i < 600; i++) await fx.service.update(sessionId, { n: i });
+    const length = await fx.redis.xlen(fx.service.keys.events(fx.service.keys.partitionOf('hank')));
+    console.log(`600 updates with streamMaxLength 100: XLEN ${length}`);
+    // Approximate trimming removes whole stream nodes (100 entries by default).
+    expect(length).toBeGreaterThanOrEqual(100);
+    expect(length).toBeLessThanOrEqual(200);
+  });
+});
+
+describe('Server-owned keys (issue 11, item 6)', () => {
+  let fx: SessionFixture;
+  beforeAll(async () => {
+    fx = await createSessionFixture('server-owned', { serverOwnedDataKeys: ['roles', 'tenant'] });
+  });
+  afterAll(() => fx.close());
+
+  it('create() sets them, update() refuses them and writes nothing', async () => {
+    const { sessionId, token } = await fx.service.create('ivan', { roles: ['user'], tenant: 't1' });
+    for (const patch of [
+      { roles: ['admin'] },
+      { Roles: ['admin'] },
+      { tenant: null },
+    ] as SessionData[]) {
+      await expect(fx.service.update(sessionId, patch)).rejects.toBeInstanceOf(
+        ServerOwnedSessionDataError,
+      );
+    }
+    expect((await fx.service.validate(token))!.data).toEqual({ roles: ['user'], tenant: 't1' });
+  });
+
+  it('updateServerOwned() changes them (and still refuses secrets)', async () => {
+    const { sessionId, token } = await fx.service.create('judy', { roles: ['user'] });
+    await fx.service.updateServerOwned(sessionId, { roles: ['user', 'admin'] });
+    expect((await fx.service.validate(token))!.data.roles).toEqual(['user', 'admin']);
+    await expect(fx.service.updateServerOwned(sessionId, { password: 'x' })).rejects.toBeInstanceOf(
+      ForbiddenSessionDataError,
+    );
+  });
+});
+
+describe('Forbidden keys and card numbers through the service (issue 11, item 9)', () => {
+  let fx: SessionFixture;
+  beforeAll(async () => {
+    fx = await createSessionFixture('forbidden');
+  });
+  afterAll(() => fx.close());
+
+  it.each<SessionData>([
+    { 'pass.word': 'x' },
+    { 'pass\u200bword': 'x' },
+    { ｐａｓｓｗｏｒｄ: 'x' },
+    { pwd: 'x' },
+    { pin: '1234' },
+    { cvv: '123' },
+    { CVV2: '123' },
+    { card_cvc: '123' },
+    { cardNo: 'x' },
+    { pan: 'x' },
+    { secret: 'x' },
+    { note: '4111 1111 1111 1111' },
+    { order: { ref: '5555555555554444' } },
+  ])('refuses %j at update and at create', async (patch) => {
+    const { sessionId } = await fx.service.create('kate');
+    await expect(fx.service.update(sessionId, patch)).rejects.toBeInstanceOf(
+      ForbiddenSessionDataError,
+    );
+    await expect(fx.service.create('kate', patch)).rejects.toBeInstanceOf(
+      ForbiddenSessionDataError,
+    );
+  });
+
+  it('stores ordinary keys that contain short terms', async () => {
+    const data = { company: 1, japan: 2, panel: 3, shipping: 4, spinner: 5, opinion: 6 };
+    const { token } = await fx.service.create('liam', data);
+    expect((await fx.service.validate(token))!.data).toEqual(data);
+  });
+
+  it('stores card-like values when refuseCardNumbers is off', async () => {
+    const off = await createSessionFixture('cards-off', { refuseCardNumbers: false });
+    try {
+      const { token } = await off.service.create('mia', { note: '4111 1111 1111 1111' });
+      expect((await off.service.validate(token))!.data.note).toBe('4111 1111 1111 1111');
+    } finally {
+      await off.close();
+    }
+  });
+});
