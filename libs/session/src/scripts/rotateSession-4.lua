@@ -25,16 +25,15 @@
 --- @include "includes/addEvent"
 --- @include "includes/publishInvalidation"
 --- @include "includes/constantTimeEquals"
+--- @include "includes/checkSecret"
 --- @include "includes/readSessionState"
 --- @include "includes/sessionStatus"
 
+local secret = checkSecret(KEYS[1], ARGV[1])
+if secret ~= 'ok' then
+  return {secret}
+end
 local session = readSessionState(KEYS[1])
-if not session then
-  return {'unknown'}
-end
-if not constantTimeEquals(session['sh'], ARGV[1]) then
-  return {'bad_secret'}
-end
 local now = nowMs()
 local status = sessionStatus(session, now, KEYS[3])
 if status ~= 'ok' then
