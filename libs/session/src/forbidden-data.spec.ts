@@ -133,6 +133,8 @@ describe('containsCardNumber', () => {
     ['a uuid', '7b1d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed'],
     ['digits with other separators', '4111.1111.1111.1111'],
     ['a phone number', '+1 415 555 2671'],
+    ['the fraction of a number in exponent notation', '3.301684385821647e+89'],
+    ['digits glued to letters (an id)', 'ord4111111111111111x'],
   ])('does not take %s for a card number', (_, value) => {
     expect(containsCardNumber(value)).toBe(false);
   });

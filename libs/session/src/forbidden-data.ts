@@ -163,8 +163,10 @@ function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-// Maximal runs of digits, single spaces or dashes allowed between them (`4111 1111-1111 1111`).
-const DIGIT_RUN = /\d(?:[ -]?\d)*/g;
+// Maximal runs of digits, single spaces or dashes allowed between them (`4111 1111-1111 1111`),
+// standing alone: not the fraction or exponent of a number (`3.3016843858216e+89`), not glued to
+// letters (`ab4111…`, an id).
+const DIGIT_RUN = /(?<![\p{L}\p{N}.,])\d(?:[ -]?\d)*(?![\p{L}\p{N}])/gu;
 
 /**
  * Whether a string holds a payment card number: a run of 13–19 digits (spaces and dashes allowed)

@@ -341,6 +341,8 @@ describe('encodeDataPatch card numbers in values', () => {
     expect(
       encodeDataPatch(patch, rules(FORBIDDEN, MAX, { refuseCardNumbers: false })).keys,
     ).toEqual(['note']);
+    // String(3.301684385821647e89) holds a Luhn-valid Diners-like run after the decimal point.
+    expect(encode({ big: 3.301684385821647e89 }).keys).toEqual(['big']);
     expect(encode({ at: 1764206917123, orderId: '1234567890123456789' }).keys).toEqual([
       'at',
       'orderId',

@@ -75,7 +75,7 @@ function checkValue(value: unknown, path: string, rules: DataRules, depth: numbe
   if (typeof value === 'number') {
     if (!Number.isFinite(value))
       throw new InvalidSessionDataError(`Session data at "${path}" is not a finite number`);
-    if (rules.refuseCardNumbers && Number.isInteger(value) && containsCardNumber(String(value)))
+    if (rules.refuseCardNumbers && Number.isSafeInteger(value) && containsCardNumber(String(value)))
       throw new ForbiddenSessionDataError(path, 'value');
     return;
   }
