@@ -5,6 +5,7 @@ import {
   SessionDataTooManyKeysError,
   type SessionData,
 } from '@app/session';
+import { formatToken, hashSecret, newSecret, newSessionId } from '@app/session/token';
 import { RedisServerProcess } from '../support/redis-server-process';
 import { createSessionFixture, readAllEvents, type SessionFixture } from './session-fixture';
 
@@ -198,5 +199,64 @@ describe('Forbidden keys and card numbers through the service (issue 11, item 9)
     } finally {
       await off.close();
     }
+  });
+});
+
+describe('Sessions stored by the previous release (same hash fields) keep working', () => {
+  let fx: SessionFixture;
+  beforeAll(async () => {
+    fx = await createSessionFixture('legacy', { maxDataKeys: 8 });
+  });
+  afterAll(() => fx.close());
+
+  /** Writes a session hash as the previous createSession did, with every optional field. */
+  async function storeLegacySession(userId: string, dataKeys: number) {
+    const partition = fx.service.keys.partitionOf(userId);
+    const sessionId = newSessionId(partition);
+    const secret = newSecret();
+    const now = Number((await fx.redis.time())[0]) * 1000;
+    const data: Record<string, string> = {};
+    for (let i = 0; i < dataKeys; i++) data[`d:k${i}`] = String(i);
+    const bytes = Object.entries(data).reduce((sum, [f, v]) => sum + f.length - 2 + v.length, 0);
+    const key = fx.service.keys.session(sessionId, partition);
+    await fx.redis.hset(key, {
+      uid: userId,
+      sh: hashSecret(secret),
+      csrf: newSecret(),
+      ca: now,
+      la: now,
+      it: 3_600_000,
+      ax: now + 86_400_000,
+      db: bytes,
+      kt: 0,
+      ua: 'curl',
+      ip: '203.0.113.7',
+      dev: 'laptop',
+      ...data,
+    });
+    await fx.redis.pexpire(key, 3_600_000);
+    return { sessionId, token: formatToken(sessionId, secret) };
+  }
+
+  it('validates, counts its keys exactly (optional fields are not data) and rotates', async () => {
+    const { sessionId, token } = await storeLegacySession('nina', 7);
+    expect(Object.keys((await fx.service.validate(token))!.data)).toHaveLength(7);
+    await fx.service.update(sessionId, { k7: 7 }); // 8 keys: the limit
+    await expect(fx.service.update(sessionId, { k8: 8 })).rejects.toBeInstanceOf(
+      SessionDataTooManyKeysError,
+    );
+    const rotated = await fx.service.rotate(token);
+    const session = await fx.service.validate(rotated.token);
+    expect(Object.keys(session!.data)).toHaveLength(8);
+    expect(session!.userAgent).toBe('curl');
+  });
+
+  it('lets a session above the key limit shrink, never grow', async () => {
+    const { sessionId } = await storeLegacySession('omar', 20);
+    await expect(fx.service.update(sessionId, { extra: 1 })).rejects.toBeInstanceOf(
+      SessionDataTooManyKeysError,
+    );
+    const data = await fx.service.update(sessionId, { k0: null, k1: null, extra: 1 });
+    expect(Object.keys(data)).toHaveLength(19);
   });
 });
