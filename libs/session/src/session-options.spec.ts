@@ -132,6 +132,11 @@ describe('resolveSessionOptions accepted values', () => {
     expect(options.streamMaxLength).toBe(100);
   });
 
+  it('accepts server-owned keys without roles when the app resolves roles itself', () => {
+    const options = resolve({ serverOwnedDataKeys: [], resolveRoles: () => [] });
+    expect(options.serverOwnedDataKeys).toEqual([]);
+  });
+
   it('accepts absolute === idle, touch = idle - 1 and retention === absolute', () => {
     const options = resolve({
       idleTtlSeconds: 100,
@@ -191,6 +196,8 @@ describe('resolveSessionOptions rejects each bad option, naming it', () => {
     ['forbiddenDataKeys', { forbiddenDataKeys: ['password', '\u200b.-'] }],
     ['serverOwnedDataKeys', { serverOwnedDataKeys: 'roles' }],
     ['serverOwnedDataKeys', { serverOwnedDataKeys: ['roles', '_'] }],
+    ['serverOwnedDataKeys', { serverOwnedDataKeys: ['tenant'] }],
+    ['serverOwnedDataKeys', { serverOwnedDataKeys: [] }],
     ['refuseCardNumbers', { refuseCardNumbers: 'yes' }],
     ['maxDataKeys', { maxDataKeys: 0 }],
     ['maxDataKeys', { maxDataKeys: 100_001 }],

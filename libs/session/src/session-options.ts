@@ -248,6 +248,13 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
   if (options.resolveRoles !== undefined && typeof options.resolveRoles !== 'function') {
     throw new SessionConfigError('resolveRoles', 'must be a function');
   }
+  // The default resolveRoles authorizes from data.roles: a client must never be able to write it.
+  if (options.resolveRoles === undefined && !serverOwned.includes('roles')) {
+    throw new SessionConfigError(
+      'serverOwnedDataKeys',
+      'must include "roles" while resolveRoles is the default (it reads session.data.roles)',
+    );
+  }
   return {
     redis: validateConnection(options.redis),
     keyPrefix: matching('keyPrefix', options.keyPrefix ?? 'sess', PREFIX),
