@@ -7,7 +7,7 @@ import {
 } from '@app/session';
 import { formatToken, hashSecret, newSecret, newSessionId } from '@app/session/token';
 import { RedisServerProcess } from '../support/redis-server-process';
-import { createSessionFixture, readAllEvents, type SessionFixture } from './session-fixture';
+import { createSessionFixture, readAllEvents, sleep, type SessionFixture } from './session-fixture';
 
 const keysOf = (n: number, value: unknown, prefix = 'k') =>
   Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, value])) as SessionData;
@@ -92,6 +92,46 @@ describe('Session data and event bounds against real Redis', () => {
       (e) => e.pattern === 'session.updated' && e.data.sessionId === sessionId,
     );
     expect(updated.map((e) => e.data.keys)).toEqual([['added', 'gone']]);
+  });
+
+  it('publishes no invalidation for a patch that changes nothing, one for a change', async () => {
+    const { sessionId } = await fx.service.create('uma', { theme: 'dark' });
+    const subscriber = fx.redis.duplicate();
+    const heard: string[] = [];
+    try {
+      subscriber.on('message', (_channel: string, message: string) => heard.push(message));
+      await subscriber.subscribe(fx.service.keys.invalidationChannel());
+      await fx.service.update(sessionId, { theme: 'dark', absent: null });
+      await fx.service.update(sessionId, { theme: 'light' });
+      await fx.redis.publish(fx.service.keys.invalidationChannel(), 'marker');
+      for (let i = 0; i < 100 && !heard.includes('marker'); i++) await sleep(10);
+    } finally {
+      subscriber.disconnect();
+    }
+    const mine = heard.filter((m) => m.includes(sessionId));
+    expect(mine).toHaveLength(1);
+    expect(JSON.parse(mine[0])).toMatchObject({ k: 'changed', id: sessionId });
+  });
+
+  it('bounds session.updated by the data limits: the largest patch makes an event of ~maxDataBytes', async () => {
+    const key = (i: number) => `${'k'.repeat(58)}${String(i).padStart(2, '0')}`;
+    const data = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [key(i), 1]));
+    const { sessionId } = await fx.service.create('vera', data);
+    // 64 keys of 60 characters, half deletions: 32 × (60 + 4) + 32 × (60 + 4) = 4096 bytes.
+    const patch: SessionData = {};
+    for (let i = 0; i < 64; i++) patch[key(i)] = i < 32 ? null : 1000;
+    await fx.service.update(sessionId, patch);
+    patch[key(0)] = 10_000; // one byte more
+    await expect(fx.service.update(sessionId, patch)).rejects.toBeInstanceOf(
+      SessionDataTooLargeError,
+    );
+    const [event] = (await readAllEvents(fx)).filter(
+      (e) => e.pattern === 'session.updated' && e.data.sessionId === sessionId,
+    );
+    const size = Buffer.byteLength(JSON.stringify(event.data));
+    console.log(`session.updated of the largest patch (64 keys, 4096 bytes): ${size} bytes`);
+    expect(event.data.keys).toHaveLength(64);
+    expect(size).toBeLessThan(4096 + 512);
   });
 
   it('caps the keys of a session at maxDataKeys (64), counting what is stored', async () => {
