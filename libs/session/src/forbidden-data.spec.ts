@@ -118,6 +118,8 @@ describe('containsCardNumber', () => {
     '3530111333300000', // JCB
     '2223003122003222', // Mastercard 2-series
     '4222222222222', // Visa, 13 digits
+    '４１１１ １１１１ １１１１ １１１１', // full-width digits and spaces
+    '4111\u200b1111\u200b1111\u200b1111', // zero-width spaces between groups
   ])('finds a card number in %j', (value) => {
     expect(containsCardNumber(value)).toBe(true);
   });

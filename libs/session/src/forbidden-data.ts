@@ -163,6 +163,9 @@ function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
+const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
 // Maximal runs of digits, single spaces or dashes allowed between them (`4111 1111-1111 1111`),
 // standing alone: not the fraction or exponent of a number (`3.3016843858216e+89`), not glued to
 // letters (`ab4111…`, an id).
@@ -175,7 +178,9 @@ const DIGIT_RUN = /(?<![\p{L}\p{N}.,])\d(?:[ -]?\d)*(?![\p{L}\p{N}])/gu;
  * a card, 1 in 10 of those passes Luhn).
  */
 export function containsCardNumber(value: string): boolean {
-  for (const [run] of value.matchAll(DIGIT_RUN)) {
+  // Full-width digits and invisible characters between digits must not hide a card number.
+  const text = NON_ASCII.test(value) ? value.normalize('NFKC').replace(IGNORABLE, '') : value;
+  for (const [run] of text.matchAll(DIGIT_RUN)) {
     const digits = run.replace(/[ -]/g, '');
     if (digits.length < 13 || digits.length > 19) continue;
     if (hasBrandPrefix(digits) && luhnValid(digits)) return true;
