@@ -49,18 +49,19 @@ function fold(word: string): string {
   return word.toUpperCase().toLowerCase();
 }
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /**
  * The words of a key, normalized: compatibility-decomposed (full-width and ligature forms become
  * ASCII), invisible characters and accents removed, split at separators and camelCase, folded.
  */
 export function keyWords(key: string): string[] {
-  return key
-    .normalize('NFKD')
-    .replace(INVISIBLE, '')
+  const ascii = PRINTABLE_ASCII.test(key); // nothing to decompose or remove
+  return (ascii ? key : key.normalize('NFKD').replace(INVISIBLE, ''))
     .split(NOT_ALPHANUMERIC)
     .flatMap((part) => part.split(CAMEL_BOUNDARY))
     .filter((word) => word.length > 0)
-    .map(fold);
+    .map(ascii ? (word) => word.toLowerCase() : fold);
 }
 
 /** `Credit_Card`, `credit-card`, `creditCard` and full-width `ｃｒｅｄｉｔcard` all become `creditcard`. */
@@ -70,23 +71,62 @@ export function normalizeDataKey(key: string): string {
 
 /** Whether a key names one of the (normalized) forbidden terms. */
 export function isForbiddenKey(key: string, terms: readonly string[]): boolean {
-  const words = keyWords(key);
-  const joined = words.join('');
-  return terms.some((term) =>
-    term.length >= SUBSTRING_TERM_LENGTH ? joined.includes(term) : isWordRun(words, term),
-  );
+  const matcher = matcherOf(terms);
+  let forbidden = matcher.verdicts.get(key);
+  if (forbidden === undefined) {
+    forbidden = matcher.matches(keyWords(key));
+    // Apps write the same few keys over and over: verdicts are kept, in a bounded cache dropped
+    // whole when full, so random keys from a client cost a re-computation, nothing more.
+    if (matcher.verdicts.size >= VERDICT_CACHE_SIZE) matcher.verdicts.clear();
+    matcher.verdicts.set(key, forbidden);
+  }
+  return forbidden;
 }
 
-/** Whether some run of consecutive words spells `term` exactly (`card`,`no` → `cardno`). */
-function isWordRun(words: readonly string[], term: string): boolean {
-  for (let start = 0; start < words.length; start++) {
-    let run = '';
-    for (let end = start; end < words.length && run.length < term.length; end++) {
-      run += words[end];
-      if (run === term) return true;
-    }
+const VERDICT_CACHE_SIZE = 4096;
+
+/** One list of terms, split once into substring terms and whole-word terms. */
+class TermMatcher {
+  readonly verdicts = new Map<string, boolean>();
+  private readonly substrings: string[];
+  private readonly words: Set<string>;
+  private readonly longestWord: number;
+
+  constructor(terms: readonly string[]) {
+    this.substrings = terms.filter((t) => t.length >= SUBSTRING_TERM_LENGTH);
+    this.words = new Set(terms.filter((t) => t.length < SUBSTRING_TERM_LENGTH));
+    this.longestWord = Math.max(0, ...[...this.words].map((t) => t.length));
   }
-  return false;
+
+  matches(words: readonly string[]): boolean {
+    const joined = words.join('');
+    return this.substrings.some((t) => joined.includes(t)) || this.hasWordRun(words);
+  }
+
+  /** Whether some run of consecutive words spells a short term exactly (`card`,`no` → `cardno`). */
+  private hasWordRun(words: readonly string[]): boolean {
+    for (let start = 0; start < words.length; start++) {
+      let run = '';
+      for (let end = start; end < words.length; end++) {
+        run += words[end];
+        if (run.length > this.longestWord) break;
+        if (this.words.has(run)) return true;
+      }
+    }
+    return false;
+  }
+}
+
+// One matcher per list of terms (the resolved options hold one list for the app's lifetime).
+const matchers = new WeakMap<readonly string[], TermMatcher>();
+
+function matcherOf(terms: readonly string[]): TermMatcher {
+  let matcher = matchers.get(terms);
+  if (!matcher) {
+    matcher = new TermMatcher(terms);
+    matchers.set(terms, matcher);
+  }
+  return matcher;
 }
 
 /** Issuer prefixes (IIN ranges) and lengths of the major card brands. */
@@ -166,6 +206,7 @@ function luhnValid(digits: string): boolean {
 // eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x00-\x7f]/;
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
+const THIRTEEN_DIGITS = /\d(?:[ -]?\d){12}/;
 // Maximal runs of digits, single spaces or dashes allowed between them (`4111 1111-1111 1111`),
 // standing alone: not the fraction or exponent of a number (`3.3016843858216e+89`), not glued to
 // letters (`ab4111…`, an id).
@@ -178,8 +219,10 @@ const DIGIT_RUN = /(?<![\p{L}\p{N}.,])\d(?:[ -]?\d)*(?![\p{L}\p{N}])/gu;
  * a card, 1 in 10 of those passes Luhn).
  */
 export function containsCardNumber(value: string): boolean {
+  if (value.length < 13) return false;
   // Full-width digits and invisible characters between digits must not hide a card number.
   const text = NON_ASCII.test(value) ? value.normalize('NFKC').replace(IGNORABLE, '') : value;
+  if (!THIRTEEN_DIGITS.test(text)) return false; // the common case, cheaply
   for (const [run] of text.matchAll(DIGIT_RUN)) {
     const digits = run.replace(/[ -]/g, '');
     if (digits.length < 13 || digits.length > 19) continue;

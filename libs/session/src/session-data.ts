@@ -122,7 +122,7 @@ export function encodeDataPatch(patch: unknown, rules: DataRules): EncodedPatch 
       throw new SessionDataTooManyKeysError(named, rules.maxKeys, 'patch');
     }
     checkKey(key, key, rules);
-    if (rules.serverOwned.includes(normalizeDataKey(key)))
+    if (rules.serverOwned.length > 0 && rules.serverOwned.includes(normalizeDataKey(key)))
       throw new ServerOwnedSessionDataError(key);
     checkValue(value, key, rules, 1);
     const json = value === null ? '' : JSON.stringify(value);
