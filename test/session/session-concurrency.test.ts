@@ -3,7 +3,7 @@ import { createSessionFixture, type SessionFixture } from './session-fixture';
 describe('Session concurrency against real Redis', () => {
   let fx: SessionFixture;
   beforeAll(async () => {
-    fx = await createSessionFixture('concurrency', { maxDataBytes: 65536 });
+    fx = await createSessionFixture('concurrency', { maxDataBytes: 65536, maxDataKeys: 128 });
   });
   afterAll(() => fx.close());
 

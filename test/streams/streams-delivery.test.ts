@@ -145,6 +145,24 @@ describe('RedisStreamsServer delivery (Nest microservice)', () => {
     expect(await suite.redis.exists(`${stream}:dead`)).toBe(0);
   });
 
+  it('caps the dead-letter stream near deadLetterMaxLen (MAXLEN ~), whatever the flood', async () => {
+    const stream = `${suite.prefix}:s`;
+    consumer = await suite.start(
+      { streams: [stream], group: 'g', deadLetterMaxLen: 10 },
+      ['t.never'],
+      () => undefined,
+    );
+    // Malformed entries (no pattern, no data) go straight to the dead-letter stream.
+    const flood = 500;
+    for (let i = 0; i < flood; i++) await suite.redis.xadd(stream, '*', 'junk', String(i));
+    await waitFor('dead-lettered', () => consumer!.server.stats().deadLettered === flood, 15_000);
+    const length = await suite.redis.xlen(`${stream}:dead`);
+    console.log(`${flood} poison entries with deadLetterMaxLen 10: dead-letter XLEN ${length}`);
+    // Approximate trimming removes whole stream nodes (100 entries by default).
+    expect(length).toBeGreaterThanOrEqual(10);
+    expect(length).toBeLessThanOrEqual(110);
+  });
+
   it('dead-letters after maxDeliveries failures, with the original id and error, while others flow', async () => {
     const stream = `${suite.prefix}:s`;
     const ok: number[] = [];

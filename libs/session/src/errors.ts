@@ -36,9 +36,42 @@ export class InvalidSessionDataError extends SessionError {
 export class ForbiddenSessionDataError extends SessionError {
   readonly code = 'FORBIDDEN_SESSION_DATA';
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    readonly kind: 'key' | 'value' = 'key',
+  ) {
     super(
-      `Session data may not contain "${path}": secrets such as passwords and card numbers are never stored in a session`,
+      kind === 'key'
+        ? `Session data may not contain "${path}": secrets such as passwords and card numbers are never stored in a session`
+        : `Session data at "${path}" looks like a payment card number: card numbers are never stored in a session`,
+    );
+  }
+}
+
+/** A key only the server may write (e.g. `roles`), sent through `update()`. */
+export class ServerOwnedSessionDataError extends SessionError {
+  readonly code = 'SERVER_OWNED_SESSION_DATA';
+
+  constructor(readonly key: string) {
+    super(
+      `"${key}" is server-owned: it is set at login or by updateServerOwned(), not by update()`,
+    );
+  }
+}
+
+/** A patch, or the data it would leave, has more top-level keys than allowed. */
+export class SessionDataTooManyKeysError extends SessionError {
+  readonly code = 'SESSION_DATA_TOO_MANY_KEYS';
+
+  constructor(
+    readonly keys: number,
+    readonly limit: number,
+    what: 'patch' | 'session' = 'session',
+  ) {
+    super(
+      what === 'patch'
+        ? `The patch names ${keys} keys, over the limit of ${limit}`
+        : `Session data would hold ${keys} keys, over the limit of ${limit}`,
     );
   }
 }

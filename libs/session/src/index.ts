@@ -16,8 +16,8 @@ export { SessionKeys } from './keys';
 export { SessionCookies, type CookieResponse } from './session-cookies';
 export { SessionErrorFilter, SESSION_ERROR_STATUS } from './session-error.filter';
 export * from './session-events';
+export { DEFAULT_FORBIDDEN_DATA_KEYS } from './forbidden-data';
 export {
-  DEFAULT_FORBIDDEN_DATA_KEYS,
   resolveSessionOptions,
   type ResolvedSessionOptions,
   type SessionCacheConfig,

@@ -2,9 +2,12 @@ import {
   ForbiddenSessionDataError,
   InvalidSessionDataError,
   InvalidSessionMetaError,
+  ServerOwnedSessionDataError,
   SessionDataTooLargeError,
+  SessionDataTooManyKeysError,
 } from './errors';
 import {
+  type DataRules,
   DATA_FIELD_PREFIX,
   decodeData,
   encodeDataPatch,
@@ -12,13 +15,29 @@ import {
   entrySize,
   normalizeMeta,
 } from './session-data';
-import { DEFAULT_FORBIDDEN_DATA_KEYS } from './session-options';
+import { DEFAULT_FORBIDDEN_DATA_KEYS } from './forbidden-data';
 
 const FORBIDDEN = DEFAULT_FORBIDDEN_DATA_KEYS;
 const MAX = 4096;
 
+/** The default rules, with the given forbidden terms, byte limit and overrides. */
+function rules(
+  forbiddenKeys: readonly string[] = FORBIDDEN,
+  maxBytes = MAX,
+  more: Partial<DataRules> = {},
+): DataRules {
+  return {
+    forbiddenKeys,
+    maxBytes,
+    refuseCardNumbers: true,
+    maxKeys: 64,
+    serverOwned: [],
+    ...more,
+  };
+}
+
 function encode(patch: unknown, maxBytes = MAX) {
-  return encodeDataPatch(patch, FORBIDDEN, maxBytes);
+  return encodeDataPatch(patch, rules(FORBIDDEN, maxBytes));
 }
 
 /** Returns the error thrown by `fn` (fails the test when nothing is thrown). */
@@ -33,7 +52,7 @@ function thrown(fn: () => unknown): unknown {
 
 /** Stores a patch's fields the way the hash would hold them, then decodes them. */
 function roundTrip(data: Record<string, unknown>) {
-  const { fields } = encodeInitialData(data, FORBIDDEN, 1_048_576);
+  const { fields } = encodeInitialData(data, rules(FORBIDDEN, 1_048_576));
   const hash: Record<string, string> = {};
   for (let i = 0; i < fields.length; i += 2) hash[fields[i]] = fields[i + 1];
   return decodeData(hash);
@@ -102,8 +121,8 @@ describe('encodeDataPatch forbidden keys', () => {
   });
 
   it('uses the forbidden list it is given', () => {
-    expect(() => encodeDataPatch({ ssn: '1' }, ['ssn'], MAX)).toThrow(ForbiddenSessionDataError);
-    expect(encodeDataPatch({ password: '1' }, [], MAX).keys).toEqual(['password']);
+    expect(() => encodeDataPatch({ ssn: '1' }, rules(['ssn']))).toThrow(ForbiddenSessionDataError);
+    expect(encodeDataPatch({ password: '1' }, rules([])).keys).toEqual(['password']);
   });
 });
 
@@ -249,9 +268,91 @@ describe('encodeDataPatch encoding and size', () => {
   });
 });
 
+describe('encodeDataPatch bounds on deletions and key count', () => {
+  const nulls = (n: number) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, null]));
+
+  it('refuses a patch of hundreds of deletions (they used to count 0 bytes and no keys)', () => {
+    const error = thrown(() => encode(nulls(300)));
+    expect(error).toBeInstanceOf(SessionDataTooManyKeysError);
+    expect((error as SessionDataTooManyKeysError).keys).toBe(300);
+    expect((error as SessionDataTooManyKeysError).limit).toBe(64);
+  });
+
+  it('counts a deletion as its key and `null` against the byte limit', () => {
+    const key = 'k'.repeat(100);
+    const patch = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [key + i, null]));
+    // 10 × (101 + 4) = 1050 bytes of deletions.
+    expect(() => encodeDataPatch(patch, rules(FORBIDDEN, 1049))).toThrow(SessionDataTooLargeError);
+    expect(encodeDataPatch(patch, rules(FORBIDDEN, 1050)).bytes).toBe(0);
+  });
+
+  it('accepts exactly maxKeys keys and refuses one more', () => {
+    expect(encodeDataPatch(nulls(8), rules(FORBIDDEN, MAX, { maxKeys: 8 })).keys).toHaveLength(8);
+    expect(() => encodeDataPatch(nulls(9), rules(FORBIDDEN, MAX, { maxKeys: 8 }))).toThrow(
+      SessionDataTooManyKeysError,
+    );
+  });
+
+  it('does not count undefined values as keys', () => {
+    const patch = {
+      ...Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`u${i}`, undefined])),
+      a: 1,
+    };
+    expect(encodeDataPatch(patch, rules(FORBIDDEN, MAX, { maxKeys: 1 })).keys).toEqual(['a']);
+  });
+});
+
+describe('encodeDataPatch server-owned keys', () => {
+  const owned = rules(FORBIDDEN, MAX, { serverOwned: ['roles'] });
+
+  it.each(['roles', 'Roles', 'ROLES', 'ro_les', 'ｒｏｌｅｓ'])('refuses top-level %j', (key) => {
+    const error = thrown(() => encodeDataPatch({ [key]: ['admin'] }, owned));
+    expect(error).toBeInstanceOf(ServerOwnedSessionDataError);
+    expect((error as ServerOwnedSessionDataError).key).toBe(key);
+  });
+
+  it('refuses deleting a server-owned key too', () => {
+    expect(() => encodeDataPatch({ roles: null }, owned)).toThrow(ServerOwnedSessionDataError);
+  });
+
+  it('allows the same name nested (only the top level authorizes) and with no server-owned list', () => {
+    expect(encodeDataPatch({ prefs: { roles: 1 } }, owned).keys).toEqual(['prefs']);
+    expect(encodeDataPatch({ roles: ['admin'] }, rules()).keys).toEqual(['roles']);
+  });
+});
+
+describe('encodeDataPatch card numbers in values', () => {
+  it.each([
+    [{ note: '4111 1111 1111 1111' }, 'note'],
+    [{ billing: { card: '5555-5555-5555-4444' } }, 'billing.card'],
+    [{ list: ['x', 'pay with 378282246310005'] }, 'list[1]'],
+    [{ n: 4111111111111111 }, 'n'],
+  ])('refuses %j at its path', (patch, path) => {
+    const error = thrown(() => encode(patch));
+    expect(error).toBeInstanceOf(ForbiddenSessionDataError);
+    expect((error as ForbiddenSessionDataError).path).toBe(path);
+    expect((error as ForbiddenSessionDataError).kind).toBe('value');
+    expect((error as Error).message).toMatch(/card number/);
+  });
+
+  it('accepts them when refuseCardNumbers is off, and accepts ordinary long ids', () => {
+    const patch = { note: '4111 1111 1111 1111' };
+    expect(
+      encodeDataPatch(patch, rules(FORBIDDEN, MAX, { refuseCardNumbers: false })).keys,
+    ).toEqual(['note']);
+    // String(3.301684385821647e89) holds a Luhn-valid Diners-like run after the decimal point.
+    expect(encode({ big: 3.301684385821647e89 }).keys).toEqual(['big']);
+    expect(encode({ at: 1764206917123, orderId: '1234567890123456789' }).keys).toEqual([
+      'at',
+      'orderId',
+    ]);
+  });
+});
+
 describe('encodeInitialData', () => {
   it('drops null keys instead of emitting deletions', () => {
-    expect(encodeInitialData({ a: null, b: 1, c: null, d: 'x' }, FORBIDDEN, MAX)).toEqual({
+    expect(encodeInitialData({ a: null, b: 1, c: null, d: 'x' }, rules(FORBIDDEN, MAX))).toEqual({
       fields: ['d:b', '1', 'd:d', '"x"'],
       keys: ['b', 'd'],
       bytes: 2 + 4,
@@ -260,16 +361,16 @@ describe('encodeInitialData', () => {
 
   it('treats null or undefined data as empty', () => {
     const empty = { fields: [], keys: [], bytes: 0 };
-    expect(encodeInitialData(undefined, FORBIDDEN, MAX)).toEqual(empty);
-    expect(encodeInitialData(null, FORBIDDEN, MAX)).toEqual(empty);
+    expect(encodeInitialData(undefined, rules(FORBIDDEN, MAX))).toEqual(empty);
+    expect(encodeInitialData(null, rules(FORBIDDEN, MAX))).toEqual(empty);
   });
 
   it('applies the same validation as a patch', () => {
-    expect(() => encodeInitialData({ password: 'x' }, FORBIDDEN, MAX)).toThrow(
+    expect(() => encodeInitialData({ password: 'x' }, rules(FORBIDDEN, MAX))).toThrow(
       ForbiddenSessionDataError,
     );
-    expect(() => encodeInitialData([], FORBIDDEN, MAX)).toThrow(InvalidSessionDataError);
-    expect(() => encodeInitialData({ a: 'x'.repeat(20) }, FORBIDDEN, 16)).toThrow(
+    expect(() => encodeInitialData([], rules(FORBIDDEN, MAX))).toThrow(InvalidSessionDataError);
+    expect(() => encodeInitialData({ a: 'x'.repeat(20) }, rules(FORBIDDEN, 16))).toThrow(
       SessionDataTooLargeError,
     );
   });

@@ -2,10 +2,12 @@ import {
   ForbiddenSessionDataError,
   InvalidSessionDataError,
   InvalidSessionMetaError,
+  ServerOwnedSessionDataError,
   SessionDataTooLargeError,
+  SessionDataTooManyKeysError,
 } from './errors';
+import { containsCardNumber, isForbiddenKey, normalizeDataKey } from './forbidden-data';
 import type { SessionData, SessionMeta } from './session.types';
-import { normalizeDataKey } from './session-options';
 
 /**
  * Session data is stored as one hash field per top-level key (`d:<key>` → JSON value), so a patch
@@ -17,12 +19,28 @@ export const DATA_FIELD_PREFIX = 'd:';
 const MAX_KEY_LENGTH = 128;
 const MAX_DEPTH = 32;
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** What a deletion costs in a patch: its key and the `null` the client sent. */
+const DELETION_BYTES = 'null'.length;
+
+/** What data may hold and how much of it one write may carry. */
+export interface DataRules {
+  /** Normalized forbidden key terms (see forbidden-data.ts). */
+  forbiddenKeys: readonly string[];
+  /** Refuse values that are payment card numbers. */
+  refuseCardNumbers: boolean;
+  /** Bytes of one patch (deletions included) and of the whole data. */
+  maxBytes: number;
+  /** Top-level keys one patch may name. */
+  maxKeys: number;
+  /** Normalized top-level keys this write may not set (server-owned); empty for the server. */
+  serverOwned: readonly string[];
+}
 
 export interface EncodedPatch {
   /** Alternating field name and JSON value; an empty value deletes the field. */
   fields: string[];
   keys: string[];
-  /** Size of the entries the patch sets (deletions count 0). */
+  /** Size of the entries the patch sets, as stored (deletions count 0 here). */
   bytes: number;
 }
 
@@ -32,7 +50,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function checkKey(key: string, path: string, forbidden: readonly string[]): void {
+function checkKey(key: string, path: string, rules: DataRules): void {
   if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
     throw new InvalidSessionDataError(
       `Session data key at "${path}" must be 1 to ${MAX_KEY_LENGTH} characters`,
@@ -41,34 +59,35 @@ function checkKey(key: string, path: string, forbidden: readonly string[]): void
   if (RESERVED_KEYS.has(key)) {
     throw new InvalidSessionDataError(`Session data key "${path}" is reserved`);
   }
-  const normalized = normalizeDataKey(key);
-  if (forbidden.some((f) => normalized.includes(f))) throw new ForbiddenSessionDataError(path);
+  if (isForbiddenKey(key, rules.forbiddenKeys)) throw new ForbiddenSessionDataError(path);
 }
 
-/** Walks a value: keys allowed, only JSON types, bounded depth. */
-function checkValue(
-  value: unknown,
-  path: string,
-  forbidden: readonly string[],
-  depth: number,
-): void {
+/** Walks a value: keys allowed, only JSON types, bounded depth, no card numbers. */
+function checkValue(value: unknown, path: string, rules: DataRules, depth: number): void {
   if (depth > MAX_DEPTH)
     throw new InvalidSessionDataError(`Session data at "${path}" is nested too deeply`);
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (value === null || typeof value === 'boolean') return;
+  if (typeof value === 'string') {
+    if (rules.refuseCardNumbers && containsCardNumber(value))
+      throw new ForbiddenSessionDataError(path, 'value');
+    return;
+  }
   if (typeof value === 'number') {
     if (!Number.isFinite(value))
       throw new InvalidSessionDataError(`Session data at "${path}" is not a finite number`);
+    if (rules.refuseCardNumbers && Number.isSafeInteger(value) && containsCardNumber(String(value)))
+      throw new ForbiddenSessionDataError(path, 'value');
     return;
   }
   if (Array.isArray(value)) {
-    value.forEach((item, i) => checkValue(item, `${path}[${i}]`, forbidden, depth + 1));
+    value.forEach((item, i) => checkValue(item, `${path}[${i}]`, rules, depth + 1));
     return;
   }
   if (isPlainObject(value)) {
     for (const [key, item] of Object.entries(value)) {
       const childPath = `${path}.${key}`;
-      checkKey(key, childPath, forbidden);
-      checkValue(item, childPath, forbidden, depth + 1);
+      checkKey(key, childPath, rules);
+      checkValue(item, childPath, rules, depth + 1);
     }
     return;
   }
@@ -85,25 +104,33 @@ export function entrySize(key: string, json: string): number {
 /**
  * Validates a patch (JSON merge patch at the top level: `null` removes a key, `undefined` is
  * ignored) and encodes it into hash fields. Throws a typed error before anything is written.
+ * A deletion counts its key and `null` against the byte limit and one against the key limit, so
+ * a patch of hundreds of deletions is as bounded as one of hundreds of values.
  */
-export function encodeDataPatch(
-  patch: unknown,
-  forbidden: readonly string[],
-  maxBytes: number,
-): EncodedPatch {
+export function encodeDataPatch(patch: unknown, rules: DataRules): EncodedPatch {
   if (!isPlainObject(patch))
     throw new InvalidSessionDataError('Session data must be a plain JSON object');
   const fields: string[] = [];
   const keys: string[] = [];
   let bytes = 0;
+  let patchBytes = 0;
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
-    checkKey(key, key, forbidden);
-    checkValue(value, key, forbidden, 1);
+    // Counted before the (costlier) checks, so an oversize patch is refused cheaply.
+    if (keys.length >= rules.maxKeys) {
+      const named = Object.values(patch).filter((v) => v !== undefined).length;
+      throw new SessionDataTooManyKeysError(named, rules.maxKeys, 'patch');
+    }
+    checkKey(key, key, rules);
+    if (rules.serverOwned.length > 0 && rules.serverOwned.includes(normalizeDataKey(key)))
+      throw new ServerOwnedSessionDataError(key);
+    checkValue(value, key, rules, 1);
     const json = value === null ? '' : JSON.stringify(value);
-    bytes += json === '' ? 0 : entrySize(key, json);
+    const size = entrySize(key, json === '' ? 'null' : json);
+    if (json !== '') bytes += size;
+    patchBytes += json === '' ? Buffer.byteLength(key, 'utf8') + DELETION_BYTES : size;
     // A patch alone over the limit is refused here; the script checks the merged total.
-    if (bytes > maxBytes) throw new SessionDataTooLargeError(bytes, maxBytes);
+    if (patchBytes > rules.maxBytes) throw new SessionDataTooLargeError(patchBytes, rules.maxBytes);
     fields.push(DATA_FIELD_PREFIX + key, json);
     keys.push(key);
   }
@@ -111,12 +138,8 @@ export function encodeDataPatch(
 }
 
 /** Initial data of a new session: like a patch, where `null` simply means absent. */
-export function encodeInitialData(
-  data: unknown,
-  forbidden: readonly string[],
-  maxBytes: number,
-): EncodedPatch {
-  const patch = encodeDataPatch(data ?? {}, forbidden, maxBytes);
+export function encodeInitialData(data: unknown, rules: DataRules): EncodedPatch {
+  const patch = encodeDataPatch(data ?? {}, rules);
   const fields: string[] = [];
   const keys: string[] = [];
   for (let i = 0; i < patch.fields.length; i += 2) {

@@ -145,6 +145,7 @@ export class SessionIndex {
           sessionId,
           userId,
           this.options.streamRetentionMs,
+          this.options.streamMaxLength,
           this.keys.invalidationChannel(),
         ),
       );

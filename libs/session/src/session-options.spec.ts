@@ -1,10 +1,6 @@
 import { SessionConfigError } from './errors';
-import {
-  DEFAULT_FORBIDDEN_DATA_KEYS,
-  normalizeDataKey,
-  resolveSessionOptions,
-  type SessionModuleOptions,
-} from './session-options';
+import { DEFAULT_FORBIDDEN_DATA_KEYS } from './forbidden-data';
+import { resolveSessionOptions, type SessionModuleOptions } from './session-options';
 import type { Session } from './session.types';
 
 const redis = { url: 'redis://localhost:6379' };
@@ -55,6 +51,17 @@ describe('resolveSessionOptions defaults', () => {
     expect(options.streamPartitions).toBe(16);
     expect(options.commandTimeoutMs).toBe(2000);
     expect(options.keyPrefix).toBe('sess');
+  });
+
+  it('caps data at 64 keys, a patch at as many, and each stream at ~1,000,000 entries', () => {
+    expect(options.maxDataKeys).toBe(64);
+    expect(options.maxPatchKeys).toBe(64);
+    expect(options.streamMaxLength).toBe(1_000_000);
+  });
+
+  it('refuses card numbers and keeps `roles` server-owned by default', () => {
+    expect(options.refuseCardNumbers).toBe(true);
+    expect(options.serverOwnedDataKeys).toEqual(['roles']);
   });
 
   it('touches at most once a minute for the default idle TTL', () => {
@@ -109,6 +116,25 @@ describe('resolveSessionOptions accepted values', () => {
       'apikey',
       'ssn',
     ]);
+  });
+
+  it('normalizes custom server-owned keys and limits', () => {
+    const options = resolve({
+      serverOwnedDataKeys: ['Roles', 'tenant_id'],
+      maxDataKeys: 10,
+      maxPatchKeys: 5,
+      refuseCardNumbers: false,
+      streamMaxLength: 100,
+    });
+    expect(options.serverOwnedDataKeys).toEqual(['roles', 'tenantid']);
+    expect([options.maxDataKeys, options.maxPatchKeys]).toEqual([10, 5]);
+    expect(options.refuseCardNumbers).toBe(false);
+    expect(options.streamMaxLength).toBe(100);
+  });
+
+  it('accepts server-owned keys without roles when the app resolves roles itself', () => {
+    const options = resolve({ serverOwnedDataKeys: [], resolveRoles: () => [] });
+    expect(options.serverOwnedDataKeys).toEqual([]);
   });
 
   it('accepts absolute === idle, touch = idle - 1 and retention === absolute', () => {
@@ -167,6 +193,18 @@ describe('resolveSessionOptions rejects each bad option, naming it', () => {
     ['forbiddenDataKeys', { forbiddenDataKeys: 'password' }],
     ['forbiddenDataKeys', { forbiddenDataKeys: ['password', ''] }],
     ['forbiddenDataKeys', { forbiddenDataKeys: ['password', 3] }],
+    ['forbiddenDataKeys', { forbiddenDataKeys: ['password', '\u200b.-'] }],
+    ['serverOwnedDataKeys', { serverOwnedDataKeys: 'roles' }],
+    ['serverOwnedDataKeys', { serverOwnedDataKeys: ['roles', '_'] }],
+    ['serverOwnedDataKeys', { serverOwnedDataKeys: ['tenant'] }],
+    ['serverOwnedDataKeys', { serverOwnedDataKeys: [] }],
+    ['refuseCardNumbers', { refuseCardNumbers: 'yes' }],
+    ['maxDataKeys', { maxDataKeys: 0 }],
+    ['maxDataKeys', { maxDataKeys: 100_001 }],
+    ['maxPatchKeys', { maxPatchKeys: 0 }],
+    ['maxPatchKeys', { maxDataKeys: 10, maxPatchKeys: 11 }],
+    ['streamMaxLength', { streamMaxLength: 99 }],
+    ['streamMaxLength', { streamMaxLength: 1.5 }],
     ['keyPrefix', { keyPrefix: 'sess{p1}' }],
     ['keyPrefix', { keyPrefix: 'a:b' }],
     ['keyPrefix', { keyPrefix: '' }],
@@ -226,18 +264,5 @@ describe('resolveSessionOptions rejects each bad option, naming it', () => {
     expect(() => resolveSessionOptions(null as unknown as SessionModuleOptions)).toThrow(
       /"options"/,
     );
-  });
-});
-
-describe('normalizeDataKey', () => {
-  it('lower-cases and removes `-`, `_` and whitespace', () => {
-    expect(normalizeDataKey('Credit_Card')).toBe('creditcard');
-    expect(normalizeDataKey('credit-card')).toBe('creditcard');
-    expect(normalizeDataKey('creditCard')).toBe('creditcard');
-    expect(normalizeDataKey(' Card\tNumber ')).toBe('cardnumber');
-  });
-
-  it('keeps other punctuation', () => {
-    expect(normalizeDataKey('a.b:c')).toBe('a.b:c');
   });
 });

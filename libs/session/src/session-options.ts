@@ -1,5 +1,6 @@
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { SessionConfigError } from './errors';
+import { DEFAULT_FORBIDDEN_DATA_KEYS, normalizeDataKey } from './forbidden-data';
 import type { Session } from './session.types';
 
 /** How the library reaches Redis: a URL, ioredis options, or a client the app already owns. */
@@ -31,14 +32,34 @@ export interface SessionModuleOptions {
   absoluteTtlSeconds?: number;
   /** A validation extends the idle expiry at most once per interval. Default min(60, idle/10). */
   touchIntervalSeconds?: number;
-  /** Maximum size of a session's data (keys + JSON values, UTF-8 bytes). Default 4096. */
+  /** Maximum size of a session's data, and of one patch (keys + JSON values, UTF-8 bytes). Default 4096. */
   maxDataBytes?: number;
-  /** Keys never allowed in session data, at any depth, compared case-insensitively. */
+  /** Maximum top-level keys of a session's data. Default 64. */
+  maxDataKeys?: number;
+  /** Maximum top-level keys one patch may name, deletions included. Default = maxDataKeys. */
+  maxPatchKeys?: number;
+  /**
+   * Key terms never allowed in session data, at any depth, matched after Unicode normalization
+   * (see forbidden-data.ts). Default {@link DEFAULT_FORBIDDEN_DATA_KEYS}.
+   */
   forbiddenDataKeys?: string[];
+  /** Refuse data values that are payment card numbers (Luhn-valid, known brand). Default true. */
+  refuseCardNumbers?: boolean;
+  /**
+   * Top-level data keys only the server writes (what authorizes): `update()` refuses them,
+   * `create()` and `updateServerOwned()` set them. Default `['roles']`.
+   */
+  serverOwnedDataKeys?: string[];
   /** Number of stream partitions; fixed for a deployment. Default 16. */
   streamPartitions?: number;
   /** How long events are kept in the streams; at least absoluteTtlSeconds (the default). */
   streamRetentionSeconds?: number;
+  /**
+   * Length backstop of each partition stream (approximate `MAXLEN ~`), beside the age trim. Size
+   * it above the events a partition receives in `streamRetentionSeconds` at peak (see README).
+   * Default 1,000,000.
+   */
+  streamMaxLength?: number;
   /** Bound on a Redis command when the library owns the client, so requests fail fast. Default 2000. */
   commandTimeoutMs?: number;
   cookie?: SessionCookieOptions;
@@ -68,22 +89,6 @@ export interface SessionCacheConfig {
   maxStalenessMs?: number;
 }
 
-/**
- * Default forbidden keys, from the seed's "Don't store" column: passwords and card data. Matched
- * after lower-casing and removing `-`, `_` and spaces, as a substring (so `newPassword` matches).
- */
-export const DEFAULT_FORBIDDEN_DATA_KEYS: readonly string[] = [
-  'password',
-  'passwd',
-  'passphrase',
-  'creditcard',
-  'cardnumber',
-  'ccnumber',
-  'cvv',
-  'cvc',
-  'securitycode',
-];
-
 export interface ResolvedSessionOptions {
   redis: SessionRedisConfig;
   keyPrefix: string;
@@ -91,9 +96,14 @@ export interface ResolvedSessionOptions {
   absoluteTtlMs: number;
   touchIntervalMs: number;
   maxDataBytes: number;
+  maxDataKeys: number;
+  maxPatchKeys: number;
   forbiddenDataKeys: readonly string[];
+  refuseCardNumbers: boolean;
+  serverOwnedDataKeys: readonly string[];
   streamPartitions: number;
   streamRetentionMs: number;
+  streamMaxLength: number;
   commandTimeoutMs: number;
   cookie: Required<Omit<SessionCookieOptions, 'domain'>> & { domain?: string };
   headerName: string;
@@ -215,17 +225,11 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     absolute,
     31_536_000 * 2,
   );
-  const forbidden = options.forbiddenDataKeys ?? DEFAULT_FORBIDDEN_DATA_KEYS;
-  // A key that normalizes to '' would be a substring of every key and forbid all data.
-  if (
-    !Array.isArray(forbidden) ||
-    !forbidden.every((k) => typeof k === 'string' && normalizeDataKey(k).length > 0)
-  ) {
-    throw new SessionConfigError(
-      'forbiddenDataKeys',
-      'must be an array of strings with at least one letter or digit',
-    );
-  }
+  const forbidden = keyList('forbiddenDataKeys', options.forbiddenDataKeys, [
+    ...DEFAULT_FORBIDDEN_DATA_KEYS,
+  ]);
+  const serverOwned = keyList('serverOwnedDataKeys', options.serverOwnedDataKeys, ['roles']);
+  const maxDataKeys = integer('maxDataKeys', options.maxDataKeys ?? 64, 1, 100_000);
   const cookie = options.cookie ?? {};
   const sameSite = cookie.sameSite ?? 'lax';
   if (!['lax', 'strict', 'none'].includes(sameSite)) {
@@ -244,6 +248,13 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
   if (options.resolveRoles !== undefined && typeof options.resolveRoles !== 'function') {
     throw new SessionConfigError('resolveRoles', 'must be a function');
   }
+  // The default resolveRoles authorizes from data.roles: a client must never be able to write it.
+  if (options.resolveRoles === undefined && !serverOwned.includes('roles')) {
+    throw new SessionConfigError(
+      'serverOwnedDataKeys',
+      'must include "roles" while resolveRoles is the default (it reads session.data.roles)',
+    );
+  }
   return {
     redis: validateConnection(options.redis),
     keyPrefix: matching('keyPrefix', options.keyPrefix ?? 'sess', PREFIX),
@@ -251,9 +262,19 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     absoluteTtlMs: absolute * 1000,
     touchIntervalMs: touch * 1000,
     maxDataBytes: integer('maxDataBytes', options.maxDataBytes ?? 4096, 16, 1_048_576),
-    forbiddenDataKeys: forbidden.map(normalizeDataKey),
+    maxDataKeys,
+    maxPatchKeys: integer('maxPatchKeys', options.maxPatchKeys ?? maxDataKeys, 1, maxDataKeys),
+    forbiddenDataKeys: forbidden,
+    refuseCardNumbers: boolean('refuseCardNumbers', options.refuseCardNumbers, true),
+    serverOwnedDataKeys: serverOwned,
     streamPartitions: integer('streamPartitions', options.streamPartitions ?? 16, 1, 1024),
     streamRetentionMs: retention * 1000,
+    streamMaxLength: integer(
+      'streamMaxLength',
+      options.streamMaxLength ?? 1_000_000,
+      100,
+      1_000_000_000,
+    ),
     commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs ?? 2000, 10, 60_000),
     cookie: {
       name: matching('cookie.name', cookie.name ?? 'session_id', COOKIE_NAME),
@@ -301,7 +322,17 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
   };
 }
 
-/** `Credit_Card` and `credit-card` and `creditCard` all become `creditcard`. */
-export function normalizeDataKey(key: string): string {
-  return key.toLowerCase().replace(/[-_\s]/g, '');
+/** A list of data keys, normalized; a key that normalizes to '' would match every key. */
+function keyList(option: string, value: unknown, fallback: string[]): readonly string[] {
+  const keys = value ?? fallback;
+  if (
+    !Array.isArray(keys) ||
+    !keys.every((k) => typeof k === 'string' && normalizeDataKey(k).length > 0)
+  ) {
+    throw new SessionConfigError(
+      option,
+      'must be an array of strings with at least one letter or digit',
+    );
+  }
+  return keys.map((k: string) => normalizeDataKey(k));
 }

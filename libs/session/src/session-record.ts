@@ -6,6 +6,8 @@ import type { Session } from './session.types';
  *   uid user id · sh SHA-256 of the secret · csrf CSRF token · ca created at · la last accessed at
  *   it idle TTL ms · ax absolute expiry · db data bytes · kt kept through epoch (revoke-others)
  *   ua user agent · ip ip · dev device label · d:<key> one JSON value of the data
+ * Every field that is not `d:<key>` must also be listed in scripts/includes/readSessionState.lua:
+ * the scripts count data keys as HLEN minus the fields listed there.
  */
 export function flatToRecord(flat: readonly (string | number)[], from = 0): Record<string, string> {
   const record: Record<string, string> = {};

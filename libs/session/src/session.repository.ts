@@ -34,7 +34,11 @@ export interface SessionTimes {
 
 export type ScriptOutcome<T> =
   | { ok: true; value: T }
-  | { ok: false; reason: InvalidSessionReason | 'exists' | 'too_large'; detail?: number };
+  | {
+      ok: false;
+      reason: InvalidSessionReason | 'exists' | 'too_large' | 'too_many_keys';
+      detail?: number;
+    };
 
 function outcome<T>(reply: ScriptReply, value: (reply: ScriptReply) => T): ScriptOutcome<T> {
   const [status] = reply;
@@ -137,6 +141,7 @@ export class SessionRepository {
         options.idleTtlMs,
         options.absoluteTtlMs,
         options.streamRetentionMs,
+        options.streamMaxLength,
         record.dataBytes,
         createdEventHead(record.sessionId, record.userId),
         ...metaFields(record.meta),
@@ -176,11 +181,12 @@ export class SessionRepository {
     }));
   }
 
+  /** Merges a patch; `changed` is false when it changed nothing (then no event was appended). */
   async update(
     sessionId: string,
     partition: number,
     fields: string[],
-  ): Promise<ScriptOutcome<SessionData>> {
+  ): Promise<ScriptOutcome<{ data: SessionData; changed: boolean }>> {
     const reply = await guardStoreCall(() =>
       this.scripts.updateSession(
         this.keys.session(sessionId, partition),
@@ -188,12 +194,17 @@ export class SessionRepository {
         this.keys.events(partition),
         sessionId,
         this.options.maxDataBytes,
+        this.options.maxDataKeys,
         this.options.streamRetentionMs,
+        this.options.streamMaxLength,
         this.channel,
         ...fields,
       ),
     );
-    return outcome(reply, () => decodeData(flatToRecord(reply, 2)));
+    return outcome(reply, ([, , changed]) => ({
+      data: decodeData(flatToRecord(reply, 3)),
+      changed: Number(changed) === 1,
+    }));
   }
 
   async rotate(args: {
@@ -217,6 +228,7 @@ export class SessionRepository {
         args.sessionId,
         args.newSessionId,
         this.options.streamRetentionMs,
+        this.options.streamMaxLength,
         this.channel,
       ),
     );
@@ -246,6 +258,7 @@ export class SessionRepository {
         sessionId,
         reason,
         this.options.streamRetentionMs,
+        this.options.streamMaxLength,
         expectedUserId,
         this.channel,
       ),
@@ -262,6 +275,7 @@ export class SessionRepository {
         this.keys.events(partition),
         userId,
         this.options.streamRetentionMs,
+        this.options.streamMaxLength,
         this.channel,
       ),
     );
@@ -283,6 +297,7 @@ export class SessionRepository {
         userId,
         keepSessionId,
         this.options.streamRetentionMs,
+        this.options.streamMaxLength,
         this.channel,
       ),
     );

@@ -11,9 +11,10 @@ import {
   InvalidTokenError,
   InvalidUserIdError,
   SessionDataTooLargeError,
+  SessionDataTooManyKeysError,
   SessionNotFoundError,
 } from './errors';
-import { encodeDataPatch, encodeInitialData, normalizeMeta } from './session-data';
+import { type DataRules, encodeDataPatch, encodeInitialData, normalizeMeta } from './session-data';
 import type { ResolvedSessionOptions } from './session-options';
 import { SessionRepository } from './session.repository';
 import { SESSION_OPTIONS } from './session.constants';
@@ -47,12 +48,26 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
  */
 @Injectable()
 export class SessionService {
+  /** What a client-driven `update()` may write: never a server-owned key. */
+  private readonly clientRules: DataRules;
+  /** What the server writes (`create()`, `updateServerOwned()`): server-owned keys too. */
+  private readonly serverRules: DataRules;
+
   constructor(
     private readonly repository: SessionRepository,
     private readonly local: LocalSessionCache,
     private readonly index: SessionIndex,
     @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
-  ) {}
+  ) {
+    this.serverRules = {
+      forbiddenKeys: options.forbiddenDataKeys,
+      refuseCardNumbers: options.refuseCardNumbers,
+      maxBytes: options.maxDataBytes,
+      maxKeys: options.maxPatchKeys,
+      serverOwned: [],
+    };
+    this.clientRules = { ...this.serverRules, serverOwned: options.serverOwnedDataKeys };
+  }
 
   /** Key naming of this deployment (for the worker and for tests). */
   get keys() {
@@ -92,11 +107,10 @@ export class SessionService {
     meta: SessionMeta = {},
   ): Promise<CreatedSession> {
     this.checkUserId(userId);
-    const initial = encodeInitialData(
-      data,
-      this.options.forbiddenDataKeys,
-      this.options.maxDataBytes,
-    );
+    const initial = encodeInitialData(data, {
+      ...this.serverRules,
+      maxKeys: this.options.maxDataKeys,
+    });
     const partition = this.repository.keys.partitionOf(userId);
     const secret = newSecret();
     const sessionId = newSessionId(partition);
@@ -149,21 +163,39 @@ export class SessionService {
     return result.valid ? result.session : null;
   }
 
-  /** Merges a patch into the session's data (null removes a key); returns the merged data. */
-  async update(sessionId: string, patch: SessionData): Promise<SessionData> {
+  /**
+   * Merges a patch into the session's data (null removes a key); returns the merged data. For data
+   * a client may change: a server-owned key (`roles` by default) is refused.
+   */
+  update(sessionId: string, patch: SessionData): Promise<SessionData> {
+    return this.applyPatch(sessionId, patch, this.clientRules);
+  }
+
+  /**
+   * Like `update()`, for the server alone: may also set server-owned keys (e.g. roles after a
+   * promotion). Never pass it data a client sent.
+   */
+  updateServerOwned(sessionId: string, patch: SessionData): Promise<SessionData> {
+    return this.applyPatch(sessionId, patch, this.serverRules);
+  }
+
+  private async applyPatch(
+    sessionId: string,
+    patch: SessionData,
+    rules: DataRules,
+  ): Promise<SessionData> {
     const partition = this.checkSessionId(sessionId);
-    const encoded = encodeDataPatch(
-      patch,
-      this.options.forbiddenDataKeys,
-      this.options.maxDataBytes,
-    );
+    const encoded = encodeDataPatch(patch, rules);
     if (encoded.fields.length === 0)
       throw new InvalidSessionDataError('A patch needs at least one key');
     const result = await this.repository.update(sessionId, partition, encoded.fields);
-    this.local.forgetSession(sessionId);
-    if (result.ok) return result.value;
+    // A patch that changed nothing published no invalidation: the cached entry is still right.
+    if (!result.ok || result.value.changed) this.local.forgetSession(sessionId);
+    if (result.ok) return result.value.data;
     if (result.reason === 'too_large')
       throw new SessionDataTooLargeError(result.detail ?? 0, this.options.maxDataBytes);
+    if (result.reason === 'too_many_keys')
+      throw new SessionDataTooManyKeysError(result.detail ?? 0, this.options.maxDataKeys);
     throw new SessionNotFoundError(`Session ${sessionId} is not live (${result.reason})`);
   }
 

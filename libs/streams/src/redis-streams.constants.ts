@@ -13,6 +13,7 @@ export const REDIS_STREAMS_DEFAULTS = {
   claimIdleMs: 60_000,
   claimIntervalMs: 10_000,
   maxDeliveries: 5,
+  deadLetterMaxLen: 10_000,
   shutdownTimeoutMs: 10_000,
   startId: '$',
   /** Producer side: how long emit() waits for a connection / an XADD reply. */

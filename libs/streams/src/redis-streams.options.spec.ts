@@ -19,6 +19,7 @@ describe('resolveServerOptions', () => {
       claimIdleMs: 60_000,
       claimIntervalMs: 10_000,
       maxDeliveries: 5,
+      deadLetterMaxLen: 10_000,
       shutdownTimeoutMs: 10_000,
       startId: '$',
       deleteAcked: false,
@@ -54,6 +55,8 @@ describe('resolveServerOptions', () => {
     [{ claimIdleMs: 10, claimIntervalMs: 10 }, /claimIdleMs/],
     [{ connection: { keyPrefix: 'x:' } }, /keyPrefix/],
     [{ deadLetterStream: '' }, /deadLetterStream/],
+    [{ deadLetterMaxLen: -1 }, /deadLetterMaxLen/],
+    [{ deadLetterMaxLen: 1.5 }, /deadLetterMaxLen/],
   ])('rejects %j', (patch, message) => {
     expect(() => resolveServerOptions({ ...base, ...patch })).toThrow(message);
   });

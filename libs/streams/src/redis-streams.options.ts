@@ -105,6 +105,11 @@ export interface RedisStreamsServerOptions extends RedisStreamsConnectionOptions
    * hash to the slot of its source stream (the default keeps the `{tag}`): checked in listen().
    */
   deadLetterStream?: string | ((stream: string) => string);
+  /**
+   * Length backstop of each dead-letter stream (`MAXLEN ~` on its XADD), so a flood of poison
+   * entries cannot fill Redis: the oldest dead letters go first. Default 10000; 0 = unbounded.
+   */
+  deadLetterMaxLen?: number;
   /** How long close() waits for running handlers (ms). Default 10000. */
   shutdownTimeoutMs?: number;
   /** Id the group starts from when it is created: '$' (new entries only, default) or '0' (history). */
@@ -154,6 +159,7 @@ export interface ResolvedServerOptions {
   maxDeliveries: number;
   retryDelayMs: (deliveryCount: number) => number;
   deadLetterStream: (stream: string) => string;
+  deadLetterMaxLen: number;
   shutdownTimeoutMs: number;
   startId: string;
   orderingKey: ((data: unknown, pattern: string) => string | undefined) | undefined;
@@ -247,6 +253,12 @@ export function resolveServerOptions(options: RedisStreamsServerOptions): Resolv
         : typeof dead === 'string'
           ? () => dead
           : defaultDeadLetterStream,
+    deadLetterMaxLen: integer(
+      'deadLetterMaxLen',
+      options.deadLetterMaxLen,
+      REDIS_STREAMS_DEFAULTS.deadLetterMaxLen,
+      0,
+    ),
     shutdownTimeoutMs: integer(
       'shutdownTimeoutMs',
       options.shutdownTimeoutMs,

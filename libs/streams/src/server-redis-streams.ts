@@ -1333,9 +1333,12 @@ export class RedisStreamsServer
       Date.now(),
     ];
     if (malformed) record.push('fields', JSON.stringify(fields));
+    // A length backstop: a flood of poison entries must not fill Redis.
+    const { deadLetterMaxLen } = this.config;
+    const trim = deadLetterMaxLen > 0 ? ['MAXLEN', '~', deadLetterMaxLen] : [];
     const results = await this.requireCommands()
       .multi()
-      .call('XADD', target, '*', ...record)
+      .call('XADD', target, ...trim, '*', ...record)
       .call('XACK', entry.stream, this.config.group, entry.id)
       .exec();
     const failure = results?.find(([err]) => err)?.[0];

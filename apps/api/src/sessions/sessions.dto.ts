@@ -3,11 +3,6 @@ import { ApiProperty } from '@nestjs/swagger';
 import type { SessionData } from '@app/session';
 import { isPlainObject, objectBody } from '../http/body';
 
-/** Keys only the server writes (roles come from the users file at login). */
-export const SERVER_OWNED_KEYS: readonly string[] = ['roles'];
-
-const normalize = (key: string) => key.toLowerCase().replace(/[-_\s]/g, '');
-
 export class UpdateSessionDataDto {
   @ApiProperty({
     type: 'object',
@@ -58,17 +53,11 @@ export class RevokedCountDto {
 }
 
 /**
- * `{ data: { ... } }` with a plain object, no server-owned key; 400 otherwise. The library checks
- * the rest (forbidden keys at any depth → 400, size → 413).
+ * `{ data: { ... } }` with a plain object; 400 otherwise. The library checks the rest (server-owned
+ * `roles` and forbidden keys → 400, size and key count → 413).
  */
 export function parseUpdateBody(body: unknown): SessionData {
   const { data } = objectBody(body, '{ data: { ... } }');
   if (!isPlainObject(data)) throw new BadRequestException('data must be a JSON object');
-  const owned = Object.keys(data).find((key) => SERVER_OWNED_KEYS.includes(normalize(key)));
-  if (owned !== undefined) {
-    throw new BadRequestException(
-      `"${owned}" is server-owned and cannot be changed through this route`,
-    );
-  }
   return data as SessionData;
 }

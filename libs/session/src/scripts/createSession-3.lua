@@ -12,9 +12,10 @@
     ARGV[4] idle TTL ms
     ARGV[5] absolute TTL ms
     ARGV[6] stream retention ms
-    ARGV[7] data size in bytes
-    ARGV[8] the event's JSON up to its times: `{"v":1,"type":"session.created","sessionId":…,"userId":…`
-    ARGV[9..] further hash fields, name and value: ua / ip / dev when known, then the data fields
+    ARGV[7] stream max length
+    ARGV[8] data size in bytes
+    ARGV[9] the event's JSON up to its times: `{"v":1,"type":"session.created","sessionId":…,"userId":…`
+    ARGV[10..] further hash fields, name and value: ua / ip / dev when known, then the data fields
 
   Output:
     {'ok', createdAt, expiresAt, absoluteExpiresAt} or {'exists'}
@@ -38,14 +39,23 @@ local createdAt = math.max(now, (tonumber(redis.call('HGET', KEYS[2], ARGV[1])) 
 local absoluteExpiresAt = createdAt + ARGV[5]
 local expiresAt = math.min(createdAt + ARGV[4], absoluteExpiresAt)
 
+-- `unpack` passes Lua's ~8,000-result limit on large data: the fields beyond the first chunk
+-- (only with limits raised far above the defaults) go in further HSETs.
+local CHUNK = 2000
+local last = math.min(#ARGV, 9 + CHUNK)
 redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'sh', ARGV[2], 'csrf', ARGV[3],
-  'ca', createdAt, 'la', createdAt, 'it', ARGV[4], 'ax', absoluteExpiresAt, 'db', ARGV[7],
-  unpack(ARGV, 9))
+  'ca', createdAt, 'la', createdAt, 'it', ARGV[4], 'ax', absoluteExpiresAt, 'db', ARGV[8],
+  unpack(ARGV, 10, last))
+for first = last + 1, #ARGV, CHUNK do
+  redis.call('HSET', KEYS[1], unpack(ARGV, first, math.min(#ARGV, first + CHUNK - 1)))
+end
 redis.call('PEXPIREAT', KEYS[1], expiresAt)
 
--- Entries older than the retention are trimmed (approximately, which is cheap).
+-- Entries older than the retention are trimmed, and the stream's length is bounded (both
+-- approximately, which is cheap; see includes/addEvent.lua).
 redis.call('XADD', KEYS[3], 'MINID', '~', math.max(0, now - ARGV[6]) .. '-0', '*',
   'pattern', 'session.created',
-  'data', ARGV[8] .. ',"createdAt":' .. createdAt .. ',"expiresAt":' .. expiresAt ..
+  'data', ARGV[9] .. ',"createdAt":' .. createdAt .. ',"expiresAt":' .. expiresAt ..
     ',"absoluteExpiresAt":' .. absoluteExpiresAt .. ',"at":' .. now .. '}')
+redis.call('XTRIM', KEYS[3], 'MAXLEN', '~', ARGV[7])
 return {'ok', createdAt, expiresAt, absoluteExpiresAt}

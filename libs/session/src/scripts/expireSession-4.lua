@@ -13,7 +13,8 @@
     ARGV[1] session id
     ARGV[2] user id
     ARGV[3] stream retention ms
-    ARGV[4] invalidation channel ('' for none)
+    ARGV[4] stream max length
+    ARGV[5] invalidation channel ('' for none)
 
   Output:
     {'alive', expiresAt} | {'expired'} | {'absent'} (the entry was already swept)
@@ -40,6 +41,6 @@ if fields[1] then
 end
 redis.call('ZREM', KEYS[3], member)
 redis.call('ZREM', KEYS[2], ARGV[1])
-addEvent(KEYS[4], tonumber(ARGV[3]), now, 'session.expired', {sessionId = ARGV[1], userId = ARGV[2]})
-publishInvalidation(ARGV[4], {k = 'session', id = ARGV[1], uid = ARGV[2], r = 'expired', at = now})
+addEvent(KEYS[4], tonumber(ARGV[3]), tonumber(ARGV[4]), now, 'session.expired', {sessionId = ARGV[1], userId = ARGV[2]})
+publishInvalidation(ARGV[5], {k = 'session', id = ARGV[1], uid = ARGV[2], r = 'expired', at = now})
 return {'expired'}

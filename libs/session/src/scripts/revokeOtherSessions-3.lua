@@ -10,19 +10,20 @@
     ARGV[1] user id
     ARGV[2] id of the session to keep
     ARGV[3] stream retention ms
-    ARGV[4] invalidation channel ('' for none)
+    ARGV[4] stream max length
+    ARGV[5] invalidation channel ('' for none)
 
   Output:
     {'ok', revokedBefore} or {reason} when the kept session is not a live session of the user
 ]]
 --- @include "includes/nowMs"
 --- @include "includes/addEvent"
---- @include "includes/readSession"
+--- @include "includes/readSessionState"
 --- @include "includes/sessionStatus"
 --- @include "includes/bumpEpoch"
 --- @include "includes/publishInvalidation"
 
-local keep = readSession(KEYS[2])
+local keep = readSessionState(KEYS[2])
 if not keep or keep['uid'] ~= ARGV[1] then
   return {'unknown'}
 end
@@ -34,10 +35,10 @@ end
 
 local revokedBefore = bumpEpoch(KEYS[1], ARGV[1], now)
 redis.call('HSET', KEYS[2], 'kt', string.format('%.0f', revokedBefore))
-addEvent(KEYS[3], tonumber(ARGV[3]), now, 'user.revoked', {
+addEvent(KEYS[3], tonumber(ARGV[3]), tonumber(ARGV[4]), now, 'user.revoked', {
   userId = ARGV[1],
   revokedBefore = revokedBefore,
   exceptSessionId = ARGV[2]
 })
-publishInvalidation(ARGV[4], {k = 'user', uid = ARGV[1], rb = revokedBefore, x = ARGV[2], at = now})
+publishInvalidation(ARGV[5], {k = 'user', uid = ARGV[1], rb = revokedBefore, x = ARGV[2], at = now})
 return {'ok', revokedBefore}

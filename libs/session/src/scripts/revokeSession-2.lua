@@ -9,8 +9,9 @@
     ARGV[1] session id
     ARGV[2] reason
     ARGV[3] stream retention ms
-    ARGV[4] expected user id ('' for any)
-    ARGV[5] invalidation channel ('' for none)
+    ARGV[4] stream max length
+    ARGV[5] expected user id ('' for any)
+    ARGV[6] invalidation channel ('' for none)
 
   Output:
     {'ok', userId} or {'unknown'}
@@ -20,15 +21,15 @@
 --- @include "includes/publishInvalidation"
 
 local userId = redis.call('HGET', KEYS[1], 'uid')
-if not userId or (ARGV[4] ~= '' and ARGV[4] ~= userId) then
+if not userId or (ARGV[5] ~= '' and ARGV[5] ~= userId) then
   return {'unknown'}
 end
 redis.call('DEL', KEYS[1])
 local now = nowMs()
-addEvent(KEYS[2], tonumber(ARGV[3]), now, 'session.revoked', {
+addEvent(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]), now, 'session.revoked', {
   sessionId = ARGV[1],
   userId = userId,
   reason = ARGV[2]
 })
-publishInvalidation(ARGV[5], {k = 'session', id = ARGV[1], uid = userId, r = ARGV[2], at = now})
+publishInvalidation(ARGV[6], {k = 'session', id = ARGV[1], uid = userId, r = ARGV[2], at = now})
 return {'ok', userId}

@@ -9,7 +9,8 @@
 
     ARGV[1] user id
     ARGV[2] stream retention ms
-    ARGV[3] invalidation channel ('' for none)
+    ARGV[3] stream max length
+    ARGV[4] invalidation channel ('' for none)
 
   Output:
     {'ok', revokedBefore}
@@ -21,9 +22,9 @@
 
 local now = nowMs()
 local revokedBefore = bumpEpoch(KEYS[1], ARGV[1], now)
-addEvent(KEYS[2], tonumber(ARGV[2]), now, 'user.revoked', {
+addEvent(KEYS[2], tonumber(ARGV[2]), tonumber(ARGV[3]), now, 'user.revoked', {
   userId = ARGV[1],
   revokedBefore = revokedBefore
 })
-publishInvalidation(ARGV[3], {k = 'user', uid = ARGV[1], rb = revokedBefore, at = now})
+publishInvalidation(ARGV[4], {k = 'user', uid = ARGV[1], rb = revokedBefore, at = now})
 return {'ok', revokedBefore}

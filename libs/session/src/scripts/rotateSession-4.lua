@@ -1,7 +1,7 @@
 --[[
   Moves a session to a new id and secret (session fixation defence) and appends session.rotated.
-  The copy is written under the same hash tag, so no RENAME across slots is ever needed; the old
-  key is deleted in the same script, so the old token is rejected at once.
+  The new key shares the old one's hash tag, so a RENAME (O(1), whatever the data) moves it within
+  its slot and the old token is rejected at once. The secret is compared before anything else.
 
   Input:
     KEYS[1] current session key
@@ -15,7 +15,8 @@
     ARGV[4] current session id
     ARGV[5] new session id
     ARGV[6] stream retention ms
-    ARGV[7] invalidation channel ('' for none)
+    ARGV[7] stream max length
+    ARGV[8] invalidation channel ('' for none)
 
   Output:
     {'ok', userId, createdAt, lastAccessedAt, expiresAt, absoluteExpiresAt} or {reason}
@@ -24,16 +25,15 @@
 --- @include "includes/addEvent"
 --- @include "includes/publishInvalidation"
 --- @include "includes/constantTimeEquals"
---- @include "includes/readSession"
+--- @include "includes/checkSecret"
+--- @include "includes/readSessionState"
 --- @include "includes/sessionStatus"
 
-local session, flat = readSession(KEYS[1])
-if not session then
-  return {'unknown'}
+local secret = checkSecret(KEYS[1], ARGV[1])
+if secret ~= 'ok' then
+  return {secret}
 end
-if not constantTimeEquals(session['sh'], ARGV[1]) then
-  return {'bad_secret'}
-end
+local session = readSessionState(KEYS[1])
 local now = nowMs()
 local status = sessionStatus(session, now, KEYS[3])
 if status ~= 'ok' then
@@ -44,12 +44,11 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
 end
 
 session['la'] = string.format('%.0f', now)
-redis.call('HSET', KEYS[2], unpack(flat))
+redis.call('RENAME', KEYS[1], KEYS[2])
 redis.call('HSET', KEYS[2], 'sh', ARGV[2], 'csrf', ARGV[3], 'la', session['la'])
 redis.call('PEXPIREAT', KEYS[2], string.format('%.0f', expiresAt(session)))
-redis.call('DEL', KEYS[1])
 
-addEvent(KEYS[4], tonumber(ARGV[6]), now, 'session.rotated', {
+addEvent(KEYS[4], tonumber(ARGV[6]), tonumber(ARGV[7]), now, 'session.rotated', {
   sessionId = ARGV[5],
   previousSessionId = ARGV[4],
   userId = session['uid'],
@@ -57,5 +56,5 @@ addEvent(KEYS[4], tonumber(ARGV[6]), now, 'session.rotated', {
   expiresAt = expiresAt(session),
   absoluteExpiresAt = tonumber(session['ax'])
 })
-publishInvalidation(ARGV[7], {k = 'session', id = ARGV[4], uid = session['uid'], r = 'rotated', at = now})
+publishInvalidation(ARGV[8], {k = 'session', id = ARGV[4], uid = session['uid'], r = 'rotated', at = now})
 return {'ok', session['uid'], session['ca'], session['la'], expiresAt(session), session['ax']}

@@ -1,6 +1,8 @@
 --[[
   Validates a session and, at most once per touch interval, extends its idle expiry.
   Reads never append to the stream: the touch is not a lifecycle event.
+  The secret is compared before the data is read, so a wrong secret costs the same whatever the
+  session's size (and does not tell a large live session from an unknown id by its cost).
 
   Input:
     KEYS[1] session key
@@ -15,16 +17,16 @@
 ]]
 --- @include "includes/nowMs"
 --- @include "includes/constantTimeEquals"
---- @include "includes/readSession"
+--- @include "includes/checkSecret"
+--- @include "includes/readSessionState"
 --- @include "includes/sessionStatus"
+--- @include "includes/appendHash"
 
-local session, flat = readSession(KEYS[1])
-if not session then
-  return {'unknown'}
+local secret = checkSecret(KEYS[1], ARGV[1])
+if secret ~= 'ok' then
+  return {secret}
 end
-if not constantTimeEquals(session['sh'], ARGV[1]) then
-  return {'bad_secret'}
-end
+local session = readSessionState(KEYS[1])
 local now = nowMs()
 local status = sessionStatus(session, now, KEYS[2])
 if status ~= 'ok' then
@@ -36,4 +38,4 @@ if now - tonumber(session['la']) >= tonumber(ARGV[2]) then
   redis.call('HSET', KEYS[1], 'la', session['la'])
   redis.call('PEXPIREAT', KEYS[1], string.format('%.0f', expiresAt(session)))
 end
-return {'ok', now, session['la'], expiresAt(session), unpack(flat)}
+return appendHash({'ok', now, session['la'], expiresAt(session)}, KEYS[1])
