@@ -4,6 +4,7 @@ import request from 'supertest';
 import { SessionService } from '@app/session';
 import { createApp, type CreateAppOptions } from '../../apps/api/src/app.factory';
 import { type ApiConfig, loadConfig } from '../../apps/api/src/config';
+import { DEMO_USERS_FILE } from '../support/demo-users';
 import { deleteKeysWithPrefix, testRedisUrl, uniquePrefix } from '../support/test-redis';
 
 export const DEMO_USERS = {
@@ -39,7 +40,8 @@ export interface ApiFixture {
 
 /**
  * The real app (createApp, as main.ts builds it) listening on a free loopback port, with its own
- * key prefix on the test Redis. Defaults for tests: no Secure cookie flag, no rate limit, no logs.
+ * key prefix on the test Redis. Defaults for tests: the demo users as USERS_FILE, no Secure cookie
+ * flag, no rate limit, no logs.
  */
 export async function createApiFixture(
   label: string,
@@ -53,6 +55,7 @@ export async function createApiFixture(
     SESSION_COOKIE_SECURE: 'false',
     LOGIN_RATE_LIMIT: '0',
     LOG_LEVEL: 'silent',
+    USERS_FILE: DEMO_USERS_FILE,
     ...env,
   });
   const app = await createApp(config, options);

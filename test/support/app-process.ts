@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { DEMO_USERS_FILE } from './demo-users';
 import { freePort } from './free-port';
 
 const ROOT = join(__dirname, '..', '..');
@@ -38,7 +39,7 @@ export class AppProcess {
           ...process.env,
           TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
           [portVariable]: String(port),
-          ...(app === 'worker' ? { WORKER_CONSUMER_NAME: name } : {}),
+          ...(app === 'worker' ? { WORKER_CONSUMER_NAME: name } : { USERS_FILE: DEMO_USERS_FILE }),
           ...env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,13 @@
+import type { Env } from '@app/config';
 import { CONFIG_VARIABLE_NAMES, CONFIG_VARIABLES, ConfigError, loadConfig } from './config';
+
+/** Production-like: USERS_FILE is required unless NODE_ENV=development. */
+const USERS = '/etc/api/users.json';
+const load = (env: Env) => loadConfig({ USERS_FILE: USERS, ...env });
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
-    expect(loadConfig({})).toEqual({
+    expect(load({})).toEqual({
       nodeEnv: 'production',
       port: 3000,
       redisUrl: 'redis://127.0.0.1:6379',
@@ -13,7 +18,7 @@ describe('loadConfig', () => {
       maxSessionsPerUser: 0,
       sweepIntervalSeconds: 60,
       cookieSecure: true,
-      usersFile: undefined,
+      usersFile: USERS,
       loginRateLimit: 10,
       streamPartitions: 16,
       logLevel: 'info',
@@ -41,11 +46,11 @@ describe('loadConfig', () => {
     const defaults = Object.fromEntries(
       CONFIG_VARIABLES.filter((v) => v.default !== undefined).map((v) => [v.name, v.default]),
     );
-    expect(loadConfig(defaults)).toEqual(loadConfig({}));
+    expect(load(defaults)).toEqual(load({}));
   });
 
   it('reads every variable', () => {
-    const config = loadConfig({
+    const config = load({
       NODE_ENV: 'development',
       PORT: '8080',
       REDIS_URL: 'rediss://user:pw@redis.internal:6380/2',
@@ -78,16 +83,16 @@ describe('loadConfig', () => {
   });
 
   it('defaults the Secure cookie flag off only for NODE_ENV=development, and lets it be set', () => {
-    expect(loadConfig({ NODE_ENV: 'development' }).cookieSecure).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'test' }).cookieSecure).toBe(true);
-    expect(
-      loadConfig({ NODE_ENV: 'development', SESSION_COOKIE_SECURE: 'true' }).cookieSecure,
-    ).toBe(true);
-    expect(loadConfig({ SESSION_COOKIE_SECURE: '0' }).cookieSecure).toBe(false);
+    expect(load({ NODE_ENV: 'development' }).cookieSecure).toBe(false);
+    expect(load({ NODE_ENV: 'test' }).cookieSecure).toBe(true);
+    expect(load({ NODE_ENV: 'development', SESSION_COOKIE_SECURE: 'true' }).cookieSecure).toBe(
+      true,
+    );
+    expect(load({ SESSION_COOKIE_SECURE: '0' }).cookieSecure).toBe(false);
   });
 
   it('treats an empty variable as unset', () => {
-    expect(loadConfig({ PORT: '', USERS_FILE: ' ' })).toMatchObject({
+    expect(load({ NODE_ENV: 'development', PORT: '', USERS_FILE: ' ' })).toMatchObject({
       port: 3000,
       usersFile: undefined,
     });
@@ -114,7 +119,7 @@ describe('loadConfig', () => {
   ])('refuses %s=%s with an error naming it', (name, value) => {
     let error: unknown;
     try {
-      loadConfig({ [name]: value });
+      load({ [name]: value });
     } catch (e) {
       error = e;
     }
@@ -123,9 +128,18 @@ describe('loadConfig', () => {
     expect((error as Error).message).toContain(`Invalid environment variable ${name}:`);
   });
 
+  it('refuses to start without USERS_FILE unless NODE_ENV=development, saying what to do', () => {
+    for (const env of [{}, { NODE_ENV: 'production' }, { NODE_ENV: 'test' }]) {
+      expect(() => loadConfig(env)).toThrow(
+        /^Invalid environment variable USERS_FILE: is required unless NODE_ENV=development .*set USERS_FILE/,
+      );
+    }
+    expect(loadConfig({ NODE_ENV: 'development' }).usersFile).toBeUndefined();
+  });
+
   it('refuses an absolute TTL shorter than the idle TTL', () => {
     expect(() =>
-      loadConfig({ SESSION_IDLE_TTL_SECONDS: '600', SESSION_ABSOLUTE_TTL_SECONDS: '60' }),
+      load({ SESSION_IDLE_TTL_SECONDS: '600', SESSION_ABSOLUTE_TTL_SECONDS: '60' }),
     ).toThrow(/SESSION_ABSOLUTE_TTL_SECONDS: must be at least SESSION_IDLE_TTL_SECONDS \(600\)/);
   });
 });
@@ -133,16 +147,13 @@ describe('loadConfig', () => {
 describe('loadConfig on Redis Cluster', () => {
   it('reads REDIS_CLUSTER_NODES into seed nodes and names the variable when one is malformed', () => {
     expect(
-      loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000, 10.0.0.2:7001,[::1]:7002' })
-        .redisClusterNodes,
+      load({ REDIS_CLUSTER_NODES: 'redis-1:7000, 10.0.0.2:7001,[::1]:7002' }).redisClusterNodes,
     ).toEqual([
       { host: 'redis-1', port: 7000 },
       { host: '10.0.0.2', port: 7001 },
       { host: '::1', port: 7002 },
     ]);
-    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1' })).toThrow(/REDIS_CLUSTER_NODES/);
-    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:99999' })).toThrow(
-      /REDIS_CLUSTER_NODES/,
-    );
+    expect(() => load({ REDIS_CLUSTER_NODES: 'redis-1' })).toThrow(/REDIS_CLUSTER_NODES/);
+    expect(() => load({ REDIS_CLUSTER_NODES: 'redis-1:99999' })).toThrow(/REDIS_CLUSTER_NODES/);
   });
 });

@@ -4,6 +4,7 @@
  * default, so deployment files (docker-compose.yml) can be checked against it.
  */
 import {
+  ConfigError,
   type ConfigVariable,
   type Env,
   EnvReader,
@@ -18,7 +19,7 @@ export interface ApiConfig extends SessionEnvConfig {
   nodeEnv: string;
   port: number;
   cookieSecure: boolean;
-  /** Path of the users file; undefined = the shipped demo users. */
+  /** Path of the users file; undefined = the shipped demo users (NODE_ENV=development only). */
   usersFile: string | undefined;
   /** Login attempts per minute per user id and per IP; 0 = off. */
   loginRateLimit: number;
@@ -41,7 +42,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'USERS_FILE',
     default: undefined,
-    description: 'JSON users file; unset = apps/api/demo-users.json',
+    description: 'JSON users file; required unless NODE_ENV=development (then the demo users)',
   },
   {
     name: 'LOGIN_RATE_LIMIT',
@@ -52,6 +53,21 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
 
 export const CONFIG_VARIABLE_NAMES: readonly string[] = CONFIG_VARIABLES.map((v) => v.name);
 
+/**
+ * The demo users (admin/admin-demo-pass…) are public knowledge: they may only be served when the
+ * operator asked for development, never because a variable was forgotten in production.
+ */
+function usersFile(reader: EnvReader, nodeEnv: string): string | undefined {
+  const file = reader.string('USERS_FILE');
+  if (file === undefined && nodeEnv !== 'development') {
+    throw new ConfigError(
+      'USERS_FILE',
+      'is required unless NODE_ENV=development (the demo users are for development only): set USERS_FILE to a JSON users file (see README, npm run hash-password)',
+    );
+  }
+  return file;
+}
+
 /** Parses and validates the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): ApiConfig {
   const reader = new EnvReader(env, CONFIG_VARIABLES);
@@ -61,7 +77,7 @@ export function loadConfig(env: Env = process.env): ApiConfig {
     nodeEnv,
     port: reader.integer('PORT', 0, 65_535),
     cookieSecure: reader.boolean('SESSION_COOKIE_SECURE', nodeEnv !== 'development'),
-    usersFile: reader.string('USERS_FILE'),
+    usersFile: usersFile(reader, nodeEnv),
     loginRateLimit: reader.integer('LOGIN_RATE_LIMIT', 0, 1_000_000),
   };
 }
