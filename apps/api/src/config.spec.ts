@@ -15,7 +15,7 @@ describe('loadConfig', () => {
       sessionPrefix: 'sess',
       idleTtlSeconds: 3600,
       absoluteTtlSeconds: 86_400,
-      maxSessionsPerUser: 0,
+      maxSessionsPerUser: 100,
       sweepIntervalSeconds: 60,
       cookieSecure: true,
       usersFile: USERS,

@@ -108,6 +108,10 @@ export class UsersRepository {
     return this.users.size;
   }
 
+  has(userId: string): boolean {
+    return this.users.has(userId);
+  }
+
   /** The user when the password matches, else null; same cost for unknown users. */
   async verifyCredentials(userId: string, password: string): Promise<UserRecord | null> {
     const user = this.users.get(userId);
