@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { SessionErrorFilter } from '@app/session';
 import type { Logger as PinoRootLogger } from 'pino';
-import { ROOT_LOGGER } from './api.constants';
+import { API_CONFIG, ROOT_LOGGER } from './api.constants';
 import { AppModule, type AppModuleOptions } from './app.module';
 import type { ApiConfig } from './config';
 import { setupSwagger } from './docs/swagger';
@@ -22,6 +22,9 @@ export function configureApp(app: NestExpressApplication): void {
   // Before Nest's own middleware: nestjs-pino's request context picks up the request's logger.
   app.use(requestLogging(app.get<PinoRootLogger>(ROOT_LOGGER)));
   app.disable('x-powered-by');
+  // Behind a load balancer, the client address (login limits, logs) comes from X-Forwarded-For
+  // as far as TRUST_PROXY says; otherwise every client would share the balancer's address.
+  app.set('trust proxy', app.get<ApiConfig>(API_CONFIG).trustProxy);
   app.set('etag', false);
   app.use(noStore);
   // Filters are tried last-registered first: session errors → their 4xx/503, anything else →

@@ -20,6 +20,8 @@ describe('loadConfig', () => {
       cookieSecure: true,
       usersFile: USERS,
       loginRateLimit: 10,
+      loginUserFailureLimit: 100,
+      trustProxy: false,
       streamPartitions: 16,
       logLevel: 'info',
     });
@@ -77,6 +79,8 @@ describe('loadConfig', () => {
       cookieSecure: false,
       usersFile: '/etc/api/users.json',
       loginRateLimit: 0,
+      loginUserFailureLimit: 0,
+      trustProxy: false,
       streamPartitions: 32,
       logLevel: 'debug',
     });
@@ -135,6 +139,35 @@ describe('loadConfig', () => {
       );
     }
     expect(loadConfig({ NODE_ENV: 'development' }).usersFile).toBeUndefined();
+  });
+
+  it('reads TRUST_PROXY as a hop count or a list of addresses/CIDRs, and refuses true', () => {
+    expect(load({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(load({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(load({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8, 192.0.2.1' }).trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::/8',
+      '192.0.2.1',
+    ]);
+    for (const bad of ['true', '10.0.0.0/33', 'proxy.internal', '1.2.3', 'loopback,']) {
+      expect(() => load({ TRUST_PROXY: bad })).toThrow(
+        /^Invalid environment variable TRUST_PROXY:/,
+      );
+    }
+  });
+
+  it('sets the per-user login ceiling to 10 × LOGIN_RATE_LIMIT, never within reach of one address', () => {
+    expect(load({ LOGIN_RATE_LIMIT: '5' }).loginUserFailureLimit).toBe(50);
+    expect(
+      load({ LOGIN_RATE_LIMIT: '5', LOGIN_USER_FAILURE_LIMIT: '11' }).loginUserFailureLimit,
+    ).toBe(11);
+    expect(
+      load({ LOGIN_RATE_LIMIT: '5', LOGIN_USER_FAILURE_LIMIT: '0' }).loginUserFailureLimit,
+    ).toBe(0);
+    expect(() => load({ LOGIN_RATE_LIMIT: '5', LOGIN_USER_FAILURE_LIMIT: '10' })).toThrow(
+      /^Invalid environment variable LOGIN_USER_FAILURE_LIMIT: must be over 2 × LOGIN_RATE_LIMIT \(10\)/,
+    );
   });
 
   it('refuses an absolute TTL shorter than the idle TTL', () => {

@@ -12,6 +12,7 @@ import {
   SESSION_ENV_VARIABLES,
   type SessionEnvConfig,
 } from '@app/config';
+import { parseTrustProxy, type TrustProxy } from './http/trust-proxy';
 
 export { ConfigError, LOG_LEVELS, type LogLevel } from '@app/config';
 
@@ -21,8 +22,12 @@ export interface ApiConfig extends SessionEnvConfig {
   cookieSecure: boolean;
   /** Path of the users file; undefined = the shipped demo users (NODE_ENV=development only). */
   usersFile: string | undefined;
-  /** Login attempts per minute per user id and per IP; 0 = off. */
+  /** Failed logins per minute per address and per user id from one address; 0 = off. */
   loginRateLimit: number;
+  /** Failed logins per minute per user id from all addresses together; 0 = no ceiling. */
+  loginUserFailureLimit: number;
+  /** Express's `trust proxy`: which hops' X-Forwarded-For to believe for the client address. */
+  trustProxy: TrustProxy;
 }
 
 /** Every environment variable the api reads, with its default. */
@@ -47,7 +52,19 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   {
     name: 'LOGIN_RATE_LIMIT',
     default: '10',
-    description: 'login attempts per minute per user id and per IP (0 = off)',
+    description: 'failed logins per minute per address, and per user id from one address (0 = off)',
+  },
+  {
+    name: 'LOGIN_USER_FAILURE_LIMIT',
+    default: undefined,
+    description:
+      'failed logins per minute per user id from all addresses (default 10 × LOGIN_RATE_LIMIT; 0 = no ceiling); must be over 2 × LOGIN_RATE_LIMIT',
+  },
+  {
+    name: 'TRUST_PROXY',
+    default: 'false',
+    description:
+      'proxies whose X-Forwarded-For gives the client address: a hop count or addresses/CIDRs (loopback, 10.0.0.0/8, …)',
   },
 ];
 
@@ -78,6 +95,40 @@ export function loadConfig(env: Env = process.env): ApiConfig {
     port: reader.integer('PORT', 0, 65_535),
     cookieSecure: reader.boolean('SESSION_COOKIE_SECURE', nodeEnv !== 'development'),
     usersFile: usersFile(reader, nodeEnv),
-    loginRateLimit: reader.integer('LOGIN_RATE_LIMIT', 0, 1_000_000),
+    ...loginLimits(reader),
+    trustProxy: trustProxy(reader),
   };
+}
+
+/** A per-user ceiling one address could reach alone would let it lock the user out again. */
+function loginLimits(
+  reader: EnvReader,
+): Pick<ApiConfig, 'loginRateLimit' | 'loginUserFailureLimit'> {
+  const loginRateLimit = reader.integer('LOGIN_RATE_LIMIT', 0, 1_000_000);
+  const loginUserFailureLimit =
+    reader.string('LOGIN_USER_FAILURE_LIMIT') === undefined
+      ? 10 * loginRateLimit
+      : reader.integer('LOGIN_USER_FAILURE_LIMIT', 0, 100_000_000);
+  if (
+    loginRateLimit > 0 &&
+    loginUserFailureLimit > 0 &&
+    loginUserFailureLimit <= 2 * loginRateLimit
+  ) {
+    throw new ConfigError(
+      'LOGIN_USER_FAILURE_LIMIT',
+      `must be over 2 × LOGIN_RATE_LIMIT (${2 * loginRateLimit}) so that one address cannot reach it, or 0 (got ${loginUserFailureLimit})`,
+    );
+  }
+  return { loginRateLimit, loginUserFailureLimit };
+}
+
+function trustProxy(reader: EnvReader): TrustProxy {
+  const parsed = parseTrustProxy(reader.string('TRUST_PROXY'));
+  if (parsed === null) {
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `must be false, a hop count or a comma-separated list of addresses/CIDRs (loopback, linklocal, uniquelocal allowed); true is refused as it lets any client pick its address (got ${JSON.stringify(reader.string('TRUST_PROXY'))})`,
+    );
+  }
+  return parsed;
 }

@@ -3,7 +3,6 @@ import {
   Controller,
   Get,
   HttpCode,
-  HttpException,
   HttpStatus,
   Inject,
   Post,
@@ -42,6 +41,7 @@ import {
   parseLoginBody,
   RotateResponseDto,
 } from './auth.dto';
+import { RateLimitedError } from '../rate-limit/rate-limited.error';
 import { LoginRateLimiter } from './login-rate-limiter';
 
 /** One message for an unknown user and a wrong password, so neither can be told apart. */
@@ -68,7 +68,10 @@ export class AuthController {
   @ApiError(400, 'Malformed body')
   @ApiError(401, 'Wrong user id or password')
   @ApiError(413, 'Body too large')
-  @ApiError(429, 'Too many login attempts for this user id or from this address')
+  @ApiError(
+    429,
+    'Too many failed logins for this user id from this address, from this address, or for this user id',
+  )
   @ApiError(503, 'Session store unavailable')
   async login(
     @Body() body: unknown,
@@ -77,24 +80,17 @@ export class AuthController {
   ): Promise<LoginResponseDto> {
     const { userId, password } = parseLoginBody(body);
     const ip = clientIp(request);
-    const decision = await this.rateLimiter.hit(userId, ip);
-    if (!decision.allowed) {
-      this.metrics.rateLimited(decision.scope);
-      response.setHeader('Retry-After', String(decision.retryAfterSeconds));
-      throw new HttpException(
-        {
-          statusCode: HttpStatus.TOO_MANY_REQUESTS,
-          message: 'Too many login attempts, try again later',
-          error: 'Too Many Requests',
-        },
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
+    const attempt = await this.rateLimiter.attempt(userId, ip);
+    if (!attempt.allowed) {
+      this.metrics.rateLimited(attempt.scope);
+      throw new RateLimitedError('Too many login attempts, try again later', attempt.retryAfterMs);
     }
     const user = await this.users.verifyCredentials(userId, password);
     if (!user) {
       this.metrics.login('failed');
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
+    await this.rateLimiter.succeeded(attempt);
     const roles = [...user.roles];
     const created = await this.sessions.create(
       user.userId,

@@ -2,7 +2,7 @@ import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 export type LoginResult = 'ok' | 'failed';
-export type RateLimitScope = 'user' | 'ip';
+export type RateLimitScope = 'ip' | 'user-ip' | 'user';
 export type RevocationKind = 'logout' | 'session' | 'others' | 'admin';
 
 /**
@@ -59,7 +59,8 @@ export class MetricsService implements OnModuleDestroy {
     collectDefaultMetrics({ register: this.registry });
     // Series exist from the start (at 0), so dashboards and alerts see them before the first event.
     for (const result of ['ok', 'failed'] as const) this.logins.inc({ result }, 0);
-    for (const scope of ['user', 'ip'] as const) this.loginsRateLimited.inc({ scope }, 0);
+    for (const scope of ['ip', 'user-ip', 'user'] as const)
+      this.loginsRateLimited.inc({ scope }, 0);
     for (const kind of ['logout', 'session', 'others', 'admin'] as const) {
       this.revocations.inc({ kind }, 0);
     }
