@@ -32,7 +32,7 @@ describe('api operations and bad input (real Redis)', () => {
   let fx: ApiFixture;
 
   beforeAll(async () => {
-    fx = await createApiFixture('api-ops');
+    fx = await createApiFixture('api-ops', { DOCS_ENABLED: 'true' });
   });
   afterAll(() => fx.close());
 

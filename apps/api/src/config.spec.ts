@@ -22,6 +22,8 @@ describe('loadConfig', () => {
       loginRateLimit: 10,
       loginUserFailureLimit: 100,
       trustProxy: false,
+      docs: { enabled: false },
+      metrics: { enabled: true, token: undefined },
       streamPartitions: 16,
       logLevel: 'info',
     });
@@ -81,6 +83,8 @@ describe('loadConfig', () => {
       loginRateLimit: 0,
       loginUserFailureLimit: 0,
       trustProxy: false,
+      docs: { enabled: true, token: undefined },
+      metrics: { enabled: true, token: undefined },
       streamPartitions: 32,
       logLevel: 'debug',
     });
@@ -155,6 +159,19 @@ describe('loadConfig', () => {
         /^Invalid environment variable TRUST_PROXY:/,
       );
     }
+  });
+
+  it('turns /docs on only in development unless DOCS_ENABLED, and checks the access tokens', () => {
+    expect(load({ NODE_ENV: 'development' }).docs).toEqual({ enabled: true, token: undefined });
+    expect(load({ DOCS_ENABLED: 'true', DOCS_TOKEN: 'x'.repeat(16) }).docs).toEqual({
+      enabled: true,
+      token: 'x'.repeat(16),
+    });
+    expect(load({ METRICS_ENABLED: 'false' }).metrics).toEqual({ enabled: false });
+    expect(() => load({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN: must be 16 to 256/);
+    expect(() => load({ DOCS_ENABLED: 'yes', DOCS_TOKEN: 'has a space in it!' })).toThrow(
+      /DOCS_TOKEN/,
+    );
   });
 
   it('sets the per-user login ceiling to 10 × LOGIN_RATE_LIMIT, never within reach of one address', () => {

@@ -12,6 +12,7 @@ import {
   SESSION_ENV_VARIABLES,
   type SessionEnvConfig,
 } from '@app/config';
+import type { EndpointAccess } from './http/endpoint-access';
 import { parseTrustProxy, type TrustProxy } from './http/trust-proxy';
 
 export { ConfigError, LOG_LEVELS, type LogLevel } from '@app/config';
@@ -28,6 +29,10 @@ export interface ApiConfig extends SessionEnvConfig {
   loginUserFailureLimit: number;
   /** Express's `trust proxy`: which hops' X-Forwarded-For to believe for the client address. */
   trustProxy: TrustProxy;
+  /** /docs (Swagger UI, /docs-json): off, open or behind a token. */
+  docs: EndpointAccess;
+  /** /metrics (Prometheus): off, open or behind a token. */
+  metrics: EndpointAccess;
 }
 
 /** Every environment variable the api reads, with its default. */
@@ -66,6 +71,22 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description:
       'proxies whose X-Forwarded-For gives the client address: a hop count or addresses/CIDRs (loopback, 10.0.0.0/8, …)',
   },
+  {
+    name: 'DOCS_ENABLED',
+    default: undefined,
+    description: 'serve /docs and /docs-json (default true only when NODE_ENV=development)',
+  },
+  {
+    name: 'DOCS_TOKEN',
+    default: undefined,
+    description: 'when set, /docs needs it (Bearer, or Basic auth password); ≥ 16 characters',
+  },
+  { name: 'METRICS_ENABLED', default: 'true', description: 'serve /metrics' },
+  {
+    name: 'METRICS_TOKEN',
+    default: undefined,
+    description: 'when set, /metrics needs it (Bearer, or Basic auth password); ≥ 16 characters',
+  },
 ];
 
 export const CONFIG_VARIABLE_NAMES: readonly string[] = CONFIG_VARIABLES.map((v) => v.name);
@@ -97,7 +118,27 @@ export function loadConfig(env: Env = process.env): ApiConfig {
     usersFile: usersFile(reader, nodeEnv),
     ...loginLimits(reader),
     trustProxy: trustProxy(reader),
+    docs: endpointAccess(reader, 'DOCS', nodeEnv === 'development'),
+    metrics: endpointAccess(reader, 'METRICS', true),
   };
+}
+
+const ACCESS_TOKEN = /^[\x21-\x7e]{16,256}$/;
+
+function endpointAccess(
+  reader: EnvReader,
+  name: 'DOCS' | 'METRICS',
+  enabledByDefault: boolean,
+): EndpointAccess {
+  if (!reader.boolean(`${name}_ENABLED`, enabledByDefault)) return { enabled: false };
+  const token = reader.string(`${name}_TOKEN`);
+  if (token !== undefined && !ACCESS_TOKEN.test(token)) {
+    throw new ConfigError(
+      `${name}_TOKEN`,
+      'must be 16 to 256 printable characters without spaces (e.g. openssl rand -base64 32)',
+    );
+  }
+  return { enabled: true, token };
 }
 
 /** A per-user ceiling one address could reach alone would let it lock the user out again. */
