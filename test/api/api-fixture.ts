@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import Redis from 'ioredis';
 import request from 'supertest';
-import { SessionService } from '@app/session';
+import { SessionCookies, SessionService } from '@app/session';
 import { createApp, type CreateAppOptions } from '../../apps/api/src/app.factory';
 import { type ApiConfig, loadConfig } from '../../apps/api/src/config';
 import { DEMO_USERS_FILE } from '../support/demo-users';
@@ -19,7 +19,7 @@ export interface LoggedIn {
   sessionId: string;
   token: string;
   csrfToken: string;
-  /** `session_id=<token>`, ready for a Cookie header. */
+  /** `session_id=<token>` (`__Host-session_id` with Secure cookies), ready for a Cookie header. */
   cookie: string;
   setCookie: string;
 }
@@ -82,7 +82,8 @@ export async function createApiFixture(
       const setCookie = sessionCookieOf(response.headers);
       if (!setCookie) throw new Error('login set no session cookie');
       const body = response.body as { sessionId: string; token: string; csrfToken: string };
-      return { userId, ...body, cookie: `session_id=${body.token}`, setCookie };
+      const name = fixture.app.get(SessionCookies).name;
+      return { userId, ...body, cookie: `${name}=${body.token}`, setCookie };
     },
     async close() {
       if (closed) return;
@@ -102,7 +103,7 @@ export async function createApiFixture(
 export function sessionCookieOf(headers: Record<string, unknown>): string | undefined {
   const raw = headers['set-cookie'];
   const lines = Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? [raw] : [];
-  return lines.find((line) => line.startsWith('session_id='));
+  return lines.find((line) => /^(__Host-)?session_id=/.test(line));
 }
 
 /** Cookie attributes, lower-cased names → value ('' for flags). */

@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       trustProxy: false,
       docs: { enabled: false },
       metrics: { enabled: true, token: undefined },
+      allowedOrigins: [],
       streamPartitions: 16,
       logLevel: 'info',
     });
@@ -85,6 +86,7 @@ describe('loadConfig', () => {
       trustProxy: false,
       docs: { enabled: true, token: undefined },
       metrics: { enabled: true, token: undefined },
+      allowedOrigins: [],
       streamPartitions: 32,
       logLevel: 'debug',
     });
@@ -172,6 +174,17 @@ describe('loadConfig', () => {
     expect(() => load({ DOCS_ENABLED: 'yes', DOCS_TOKEN: 'has a space in it!' })).toThrow(
       /DOCS_TOKEN/,
     );
+  });
+
+  it('reads ALLOWED_ORIGINS as browser origins and names it when one is not', () => {
+    expect(
+      load({ ALLOWED_ORIGINS: 'https://App.example.com, http://localhost:5173' }).allowedOrigins,
+    ).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    for (const bad of ['app.example.com', 'https://app.example.com/path', 'ftp://x.example', '*']) {
+      expect(() => load({ ALLOWED_ORIGINS: bad })).toThrow(
+        /^Invalid environment variable ALLOWED_ORIGINS:/,
+      );
+    }
   });
 
   it('sets the per-user login ceiling to 10 × LOGIN_RATE_LIMIT, never within reach of one address', () => {

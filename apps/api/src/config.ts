@@ -33,6 +33,8 @@ export interface ApiConfig extends SessionEnvConfig {
   docs: EndpointAccess;
   /** /metrics (Prometheus): off, open or behind a token. */
   metrics: EndpointAccess;
+  /** Origins besides the api's own from which browsers may log in and write with the cookie. */
+  allowedOrigins: string[];
 }
 
 /** Every environment variable the api reads, with its default. */
@@ -87,6 +89,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     default: undefined,
     description: 'when set, /metrics needs it (Bearer, or Basic auth password); ≥ 16 characters',
   },
+  {
+    name: 'ALLOWED_ORIGINS',
+    default: undefined,
+    description:
+      'origins (https://app.example.com,…) besides the api’s own allowed to log in and write with the cookie',
+  },
 ];
 
 export const CONFIG_VARIABLE_NAMES: readonly string[] = CONFIG_VARIABLES.map((v) => v.name);
@@ -120,7 +128,33 @@ export function loadConfig(env: Env = process.env): ApiConfig {
     trustProxy: trustProxy(reader),
     docs: endpointAccess(reader, 'DOCS', nodeEnv === 'development'),
     metrics: endpointAccess(reader, 'METRICS', true),
+    allowedOrigins: allowedOrigins(reader),
   };
+}
+
+/** Each as a browser sends it in `Origin`: scheme://host[:port], lower case, no path. */
+function allowedOrigins(reader: EnvReader): string[] {
+  const list = reader.string('ALLOWED_ORIGINS');
+  if (list === undefined) return [];
+  return list.split(',').map((item) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(item.trim());
+    } catch {
+      url = undefined;
+    }
+    if (
+      !url ||
+      !/^https?:$/.test(url.protocol) ||
+      url.origin.toLowerCase() !== item.trim().toLowerCase()
+    ) {
+      throw new ConfigError(
+        'ALLOWED_ORIGINS',
+        `must be comma-separated origins such as https://app.example.com (scheme, host, optional port; no path) (got ${JSON.stringify(item.trim())})`,
+      );
+    }
+    return url.origin.toLowerCase();
+  });
 }
 
 const ACCESS_TOKEN = /^[\x21-\x7e]{16,256}$/;

@@ -32,6 +32,7 @@ import {
 } from '@app/session';
 import { ApiError, ApiSessionAuth } from '../docs/api-docs';
 import { clientIp } from '../http/client-ip';
+import { CrossSiteRequests } from '../http/cross-site-requests';
 import { MetricsService } from '../metrics/metrics.service';
 import { UsersRepository } from '../users/users.repository';
 import {
@@ -55,6 +56,7 @@ export class AuthController {
     private readonly cookies: SessionCookies,
     private readonly users: UsersRepository,
     private readonly rateLimiter: LoginRateLimiter,
+    private readonly crossSite: CrossSiteRequests,
     private readonly metrics: MetricsService,
     @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
   ) {}
@@ -67,6 +69,7 @@ export class AuthController {
   @ApiCreatedResponse({ type: LoginResponseDto, description: 'Also sets the session_id cookie' })
   @ApiError(400, 'Malformed body')
   @ApiError(401, 'Wrong user id or password')
+  @ApiError(403, 'Sent by a browser from another site (Origin / Sec-Fetch-Site)')
   @ApiError(413, 'Body too large')
   @ApiError(
     429,
@@ -75,9 +78,10 @@ export class AuthController {
   @ApiError(503, 'Session store unavailable')
   async login(
     @Body() body: unknown,
-    @Req() request: Request,
+    @Req() request: Request & SessionRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<LoginResponseDto> {
+    this.crossSite.check(request);
     const { userId, password } = parseLoginBody(body);
     const ip = clientIp(request);
     const attempt = await this.rateLimiter.attempt(userId, ip);
@@ -97,7 +101,8 @@ export class AuthController {
       { roles },
       { userAgent: request.get('user-agent') ?? '', ip },
     );
-    this.cookies.set(response, created.token);
+    await this.endReplacedSession(request);
+    this.cookies.set(response, created);
     this.metrics.login('ok');
     return {
       sessionId: created.sessionId,
@@ -107,6 +112,19 @@ export class AuthController {
       expiresAt: created.expiresAt,
       csrfToken: created.csrfToken,
     };
+  }
+
+  /**
+   * A browser that logs in while its cookie holds a live session replaces that session: it is
+   * ended, not left alive without a cookie pointing at it (and a fixed or planted session cannot
+   * outlive the login). Header and bearer clients may hold several sessions on purpose.
+   */
+  private async endReplacedSession(request: SessionRequest): Promise<void> {
+    const old = request.session;
+    if (!old || request.sessionAuth !== 'cookie') return;
+    if (await this.sessions.revoke(old.sessionId, 'logout', { userId: old.userId })) {
+      this.metrics.revoked('logout');
+    }
   }
 
   @Get('me')
@@ -158,7 +176,8 @@ export class AuthController {
   ): Promise<RotateResponseDto> {
     if (!request.sessionToken) throw new UnauthorizedException('No session');
     const rotated = await this.sessions.rotate(request.sessionToken);
-    if (request.sessionAuth === 'cookie') this.cookies.set(response, rotated.token);
+    // The same absolute end as before: rotation renews the token, not the session's lifetime.
+    if (request.sessionAuth === 'cookie') this.cookies.set(response, rotated);
     this.metrics.rotations.inc();
     return { sessionId: rotated.sessionId, token: rotated.token, csrfToken: rotated.csrfToken };
   }
