@@ -55,6 +55,7 @@ export const apiServer: HttpServerKind = {
       REDIS_URL: url,
       LOG_LEVEL: 'warn',
       LOGIN_RATE_LIMIT: '0',
+      SESSION_WRITE_RATE_LIMIT: '0',
       SESSION_COOKIE_SECURE: 'false',
       NODE_ENV: 'production',
       USERS_FILE: join(ROOT, 'apps/api/demo-users.json'),

@@ -41,7 +41,7 @@ export interface ApiFixture {
 /**
  * The real app (createApp, as main.ts builds it) listening on a free loopback port, with its own
  * key prefix on the test Redis. Defaults for tests: the demo users as USERS_FILE, no Secure cookie
- * flag, no rate limit, no logs.
+ * flag, no rate limits, no logs.
  */
 export async function createApiFixture(
   label: string,
@@ -54,6 +54,7 @@ export async function createApiFixture(
     SESSION_PREFIX: prefix,
     SESSION_COOKIE_SECURE: 'false',
     LOGIN_RATE_LIMIT: '0',
+    SESSION_WRITE_RATE_LIMIT: '0',
     LOG_LEVEL: 'silent',
     USERS_FILE: DEMO_USERS_FILE,
     ...env,

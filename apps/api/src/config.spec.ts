@@ -25,6 +25,8 @@ describe('loadConfig', () => {
       docs: { enabled: false },
       metrics: { enabled: true, token: undefined },
       allowedOrigins: [],
+      sessionWriteRateLimit: 60,
+      bodyLimitBytes: 32_768,
       streamPartitions: 16,
       logLevel: 'info',
     });
@@ -87,6 +89,8 @@ describe('loadConfig', () => {
       docs: { enabled: true, token: undefined },
       metrics: { enabled: true, token: undefined },
       allowedOrigins: [],
+      sessionWriteRateLimit: 60,
+      bodyLimitBytes: 32_768,
       streamPartitions: 32,
       logLevel: 'debug',
     });

@@ -33,6 +33,10 @@ export interface ApiConfig extends SessionEnvConfig {
   docs: EndpointAccess;
   /** /metrics (Prometheus): off, open or behind a token. */
   metrics: EndpointAccess;
+  /** Session-changing requests per minute per session; 0 = off. */
+  sessionWriteRateLimit: number;
+  /** Largest request body accepted, in bytes (compressed bodies are refused). */
+  bodyLimitBytes: number;
   /** Origins besides the api's own from which browsers may log in and write with the cookie. */
   allowedOrigins: string[];
 }
@@ -90,6 +94,17 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description: 'when set, /metrics needs it (Bearer, or Basic auth password); ≥ 16 characters',
   },
   {
+    name: 'SESSION_WRITE_RATE_LIMIT',
+    default: '60',
+    description:
+      'session-changing requests (update, rotate, revoke…) per minute per session; 429 beyond (0 = off)',
+  },
+  {
+    name: 'BODY_LIMIT_BYTES',
+    default: '32768',
+    description: 'largest JSON body accepted (413 beyond); compressed bodies are refused (415)',
+  },
+  {
     name: 'ALLOWED_ORIGINS',
     default: undefined,
     description:
@@ -129,6 +144,8 @@ export function loadConfig(env: Env = process.env): ApiConfig {
     docs: endpointAccess(reader, 'DOCS', nodeEnv === 'development'),
     metrics: endpointAccess(reader, 'METRICS', true),
     allowedOrigins: allowedOrigins(reader),
+    sessionWriteRateLimit: reader.integer('SESSION_WRITE_RATE_LIMIT', 0, 1_000_000),
+    bodyLimitBytes: reader.integer('BODY_LIMIT_BYTES', 1024, 10 * 1024 * 1024),
   };
 }
 

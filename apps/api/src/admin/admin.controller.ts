@@ -1,8 +1,17 @@
-import { Controller, Delete, HttpCode, HttpStatus, NotFoundException, Param } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Roles, SessionService } from '@app/session';
 import { ApiError, ApiSessionAuth } from '../docs/api-docs';
 import { MetricsService } from '../metrics/metrics.service';
+import { SessionWriteRateLimit } from '../sessions/session-write-rate-limit.guard';
 import { RevokedCountDto } from '../sessions/sessions.dto';
 import { UsersRepository } from '../users/users.repository';
 
@@ -17,6 +26,8 @@ export class AdminController {
   ) {}
 
   @Delete('users/:userId/sessions')
+  @UseGuards(SessionWriteRateLimit)
+  @ApiError(429, 'Too many changes to this session this minute (SESSION_WRITE_RATE_LIMIT)')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Revoke every session of a user (role admin)' })
   @ApiSessionAuth({ csrf: true })

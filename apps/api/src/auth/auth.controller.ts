@@ -9,6 +9,7 @@ import {
   Req,
   Res,
   UnauthorizedException,
+  UseGuards,
 } from '@nestjs/common';
 import {
   ApiBody,
@@ -43,6 +44,7 @@ import {
   RotateResponseDto,
 } from './auth.dto';
 import { RateLimitedError } from '../rate-limit/rate-limited.error';
+import { SessionWriteRateLimit } from '../sessions/session-write-rate-limit.guard';
 import { LoginRateLimiter } from './login-rate-limiter';
 
 /** One message for an unknown user and a wrong password, so neither can be told apart. */
@@ -161,6 +163,8 @@ export class AuthController {
   }
 
   @Post('rotate')
+  @UseGuards(SessionWriteRateLimit)
+  @ApiError(429, 'Too many changes to this session this minute (SESSION_WRITE_RATE_LIMIT)')
   @ApiOperation({
     summary: 'Rotate the token: new session id, token and CSRF token; the old token dies at once',
   })

@@ -42,6 +42,12 @@ export class MetricsService implements OnModuleDestroy {
     registers: [this.registry],
   });
 
+  readonly writeRateLimited = new Counter({
+    name: 'session_write_rate_limited_total',
+    help: 'Session-changing requests refused by the per-session write rate limit',
+    registers: [this.registry],
+  });
+
   readonly revocations = new Counter({
     name: 'session_revocations_total',
     help: 'Revocations performed through this instance, by kind',
