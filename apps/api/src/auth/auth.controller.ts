@@ -66,9 +66,14 @@ export class AuthController {
   @Public()
   @SkipCsrf()
   @Post('login')
-  @ApiOperation({ summary: 'Log in: creates a session and sets the session_id cookie' })
+  @ApiOperation({
+    summary: 'Log in: creates a session and sets the session cookie (ends the one it held)',
+  })
   @ApiBody({ type: LoginRequestDto })
-  @ApiCreatedResponse({ type: LoginResponseDto, description: 'Also sets the session_id cookie' })
+  @ApiCreatedResponse({
+    type: LoginResponseDto,
+    description: 'Also sets the session cookie (__Host-session_id when Secure)',
+  })
   @ApiError(400, 'Malformed body')
   @ApiError(401, 'Wrong user id or password')
   @ApiError(403, 'Sent by a browser from another site (Origin / Sec-Fetch-Site)')
