@@ -18,7 +18,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY --from=build /app/apps/api/demo-users.json ./apps/api/demo-users.json
+# No demo users in the image: the api needs USERS_FILE (a mounted file or secret) in production.
 USER node
 EXPOSE 3000 3001
 CMD ["node", "dist/apps/api/apps/api/src/main.js"]

@@ -126,7 +126,7 @@ async function main() {
     if (!redis) {
       console.error(
         `[start] No Redis answers at ${redisUrl} and redis-server is not on the PATH.\n` +
-          '[start] Start one with `docker compose up -d redis` (or set REDIS_URL), then run npm start again.',
+          '[start] Start one (e.g. `docker run -d -p 127.0.0.1:6379:6379 redis:7.0`) or set REDIS_URL, then run npm start again.',
       );
       process.exit(1);
     }

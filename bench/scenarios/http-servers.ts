@@ -1,5 +1,6 @@
 /** The three servers of the HTTP scenario: how to start each, log in, and what path is guarded. */
-import type { ServerOptions, ServerProcess } from '../support/server-process';
+import { join } from 'node:path';
+import { ROOT, type ServerOptions, type ServerProcess } from '../support/server-process';
 
 export interface HttpServerKind {
   name: string;
@@ -54,8 +55,10 @@ export const apiServer: HttpServerKind = {
       REDIS_URL: url,
       LOG_LEVEL: 'warn',
       LOGIN_RATE_LIMIT: '0',
+      SESSION_WRITE_RATE_LIMIT: '0',
       SESSION_COOKIE_SECURE: 'false',
       NODE_ENV: 'production',
+      USERS_FILE: join(ROOT, 'apps/api/demo-users.json'),
     },
   }),
   login: async (server) => {

@@ -104,7 +104,7 @@ export async function runHttp(): Promise<Section> {
     '2. HTTP, guarded GET returning the user id',
     `autocannon -c ${settings.httpConnections}, cookie-authenticated; every server its own process ` +
       '(node + ts-node, the same for all) with its own fresh redis-server; apps/api with ' +
-      'LOG_LEVEL=warn, LOGIN_RATE_LIMIT=0, SESSION_COOKIE_SECURE=false. Each path warmed up for ' +
+      'LOG_LEVEL=warn, LOGIN_RATE_LIMIT=0, SESSION_WRITE_RATE_LIMIT=0, SESSION_COOKIE_SECURE=false. Each path warmed up for ' +
       `${settings.httpWarmupSeconds} s, then ${settings.rounds} interleaved round(s) of ` +
       `${settings.httpSeconds} s per path; the median round (by req/s) is kept.`,
   );

@@ -1,9 +1,10 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import Redis from 'ioredis';
 import request from 'supertest';
-import { SessionService } from '@app/session';
+import { SessionCookies, SessionService } from '@app/session';
 import { createApp, type CreateAppOptions } from '../../apps/api/src/app.factory';
 import { type ApiConfig, loadConfig } from '../../apps/api/src/config';
+import { DEMO_USERS_FILE } from '../support/demo-users';
 import { deleteKeysWithPrefix, testRedisUrl, uniquePrefix } from '../support/test-redis';
 
 export const DEMO_USERS = {
@@ -18,7 +19,7 @@ export interface LoggedIn {
   sessionId: string;
   token: string;
   csrfToken: string;
-  /** `session_id=<token>`, ready for a Cookie header. */
+  /** `session_id=<token>` (`__Host-session_id` with Secure cookies), ready for a Cookie header. */
   cookie: string;
   setCookie: string;
 }
@@ -39,7 +40,8 @@ export interface ApiFixture {
 
 /**
  * The real app (createApp, as main.ts builds it) listening on a free loopback port, with its own
- * key prefix on the test Redis. Defaults for tests: no Secure cookie flag, no rate limit, no logs.
+ * key prefix on the test Redis. Defaults for tests: the demo users as USERS_FILE, no Secure cookie
+ * flag, no rate limits, no logs.
  */
 export async function createApiFixture(
   label: string,
@@ -52,7 +54,9 @@ export async function createApiFixture(
     SESSION_PREFIX: prefix,
     SESSION_COOKIE_SECURE: 'false',
     LOGIN_RATE_LIMIT: '0',
+    SESSION_WRITE_RATE_LIMIT: '0',
     LOG_LEVEL: 'silent',
+    USERS_FILE: DEMO_USERS_FILE,
     ...env,
   });
   const app = await createApp(config, options);
@@ -79,7 +83,8 @@ export async function createApiFixture(
       const setCookie = sessionCookieOf(response.headers);
       if (!setCookie) throw new Error('login set no session cookie');
       const body = response.body as { sessionId: string; token: string; csrfToken: string };
-      return { userId, ...body, cookie: `session_id=${body.token}`, setCookie };
+      const name = fixture.app.get(SessionCookies).name;
+      return { userId, ...body, cookie: `${name}=${body.token}`, setCookie };
     },
     async close() {
       if (closed) return;
@@ -99,7 +104,7 @@ export async function createApiFixture(
 export function sessionCookieOf(headers: Record<string, unknown>): string | undefined {
   const raw = headers['set-cookie'];
   const lines = Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? [raw] : [];
-  return lines.find((line) => line.startsWith('session_id='));
+  return lines.find((line) => /^(__Host-)?session_id=/.test(line));
 }
 
 /** Cookie attributes, lower-cased names → value ('' for flags). */

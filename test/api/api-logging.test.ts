@@ -121,4 +121,29 @@ describe('structured logs (real Redis)', () => {
     });
     expect(chunks.join('')).not.toMatch(/tok-123|pw-456|csrf-789/);
   });
+
+  it('scrubs tokens from logged urls, params and query strings, keeping the session id', async () => {
+    const { token, sessionId, csrfToken } = await fx.login('bob');
+    const secret = token.split('.')[1];
+    // A client that puts the full token where the session id belongs, and tokens in the query.
+    await fx.http().delete(`/sessions/${token}`).set('x-session-id', token).expect(404);
+    await fx
+      .http()
+      .get(`/auth/me?token=${token}&sid=${encodeURIComponent(token)}&csrf=${csrfToken}&page=2`)
+      .set('x-session-id', token)
+      .expect(200);
+    await fx.http().get(`/nowhere/${secret}`).expect(404);
+
+    const deleteLine = await waitForRequestLog('DELETE', `/sessions/${sessionId}.[Redacted]`);
+    expect(deleteLine.req).toMatchObject({ params: { sessionId: `${sessionId}.[Redacted]` } });
+    const meLine = lines().find((l) => l.req?.url?.startsWith('/auth/me?'));
+    expect(meLine?.req).toMatchObject({ query: { sid: `${sessionId}.[Redacted]`, page: '2' } });
+    expect(meLine?.req?.url).toContain('&page=2');
+    await waitForRequestLog('GET', '/nowhere/[Redacted]');
+
+    const output = chunks.join('');
+    for (const leaked of [token, secret, encodeURIComponent(token), csrfToken]) {
+      expect(output).not.toContain(leaked);
+    }
+  });
 });

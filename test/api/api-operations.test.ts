@@ -32,7 +32,7 @@ describe('api operations and bad input (real Redis)', () => {
   let fx: ApiFixture;
 
   beforeAll(async () => {
-    fx = await createApiFixture('api-ops');
+    fx = await createApiFixture('api-ops', { DOCS_ENABLED: 'true' });
   });
   afterAll(() => fx.close());
 
@@ -183,7 +183,7 @@ describe('api operations and bad input (real Redis)', () => {
         .expect(413);
       expect(response.body).toEqual({
         statusCode: 413,
-        message: 'Request body is larger than 100kb',
+        message: 'Request body is larger than 32768 bytes',
         error: 'Payload Too Large',
       });
     });

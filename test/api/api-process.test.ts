@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
+import { DEMO_USERS_FILE } from '../support/demo-users';
 import {
   deleteKeysWithPrefix,
   newRedisClient,
@@ -57,6 +58,41 @@ describe('api process (main.ts)', () => {
     );
   });
 
+  it('refuses to start without USERS_FILE in production, with one line saying what to do', async () => {
+    const run = runMain({ REDIS_URL: testRedisUrl(), PORT: '0', NODE_ENV: 'production' });
+    const { code } = await run.exited;
+    expect(code).toBe(1);
+    expect(run.output()).toMatch(
+      /^api failed to start: Invalid environment variable USERS_FILE: is required unless NODE_ENV=development[^\n]*set USERS_FILE[^\n]*\n$/,
+    );
+  });
+
+  it('serves the demo users without USERS_FILE only with NODE_ENV=development, and says so', async () => {
+    const prefix = uniquePrefix('api-dev-users');
+    const run = runMain({
+      REDIS_URL: testRedisUrl(),
+      PORT: '0',
+      SESSION_PREFIX: prefix,
+      NODE_ENV: 'development',
+    });
+    try {
+      const url = await waitFor(
+        () => /api listening on (http:\/\/\S+?)"/.exec(run.output())?.[1],
+        20_000,
+      );
+      await request(url)
+        .post('/auth/login')
+        .send({ userId: 'alice', password: 'alice-demo-pass' })
+        .expect(201);
+      expect(run.output()).toContain('USERS_FILE unset: the demo users of');
+    } finally {
+      run.child.kill('SIGKILL');
+      const redis = newRedisClient();
+      await deleteKeysWithPrefix(redis, prefix);
+      await redis.quit();
+    }
+  });
+
   it('serves /ping and /health, then drains and exits on SIGTERM', async () => {
     const prefix = uniquePrefix('api-process');
     const run = runMain({
@@ -64,6 +100,7 @@ describe('api process (main.ts)', () => {
       PORT: '0',
       SESSION_PREFIX: prefix,
       LOG_LEVEL: 'info',
+      USERS_FILE: DEMO_USERS_FILE,
     });
     try {
       const url = await waitFor(

@@ -273,6 +273,39 @@ describe('api session routes (real Redis)', () => {
       await fx.http().delete('/admin/users/bob/sessions').set('Cookie', admin.cookie).expect(403);
     });
 
+    it('answers 404 to an unknown user id and writes no revoke-all epoch for it', async () => {
+      const admin = await fx.login('admin');
+      const keys = fx.sessions.keys;
+      for (let i = 0; i < 20; i++) {
+        const userId = `nobody-${i}`;
+        const response = await fx
+          .http()
+          .delete(`/admin/users/${userId}/sessions`)
+          .set('x-session-id', admin.token)
+          .expect(404);
+        expect(response.body).toMatchObject({ statusCode: 404, message: 'No such user' });
+        expect(
+          await fx.redis.hexists(keys.revocationEpochs(keys.partitionOf(userId)), userId),
+        ).toBe(0);
+      }
+    });
+
+    it('still ends the indexed sessions of a user id no longer in the users file', async () => {
+      const admin = await fx.login('admin');
+      const gone = await fx.sessions.create('former-employee', { roles: ['user'] });
+      await fx.redis.zadd(
+        fx.sessions.keys.userSessions('former-employee'),
+        Date.now(),
+        gone.sessionId,
+      );
+      await fx
+        .http()
+        .delete('/admin/users/former-employee/sessions')
+        .set('x-session-id', admin.token)
+        .expect(200, { revoked: 1 });
+      await fx.http().get('/auth/me').set('x-session-id', gone.token).expect(401);
+    });
+
     it('answers 400 to a malformed user id', async () => {
       const admin = await fx.login('admin');
       const response = await fx

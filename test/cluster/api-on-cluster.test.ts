@@ -67,4 +67,41 @@ describe('api on a 3-master Redis Cluster (real processes)', () => {
     }
     expect((await fetch(url(a, '/health'))).status).toBe(200);
   });
+
+  it('counts login failures and session writes on the cluster (multi-key scripts in one slot)', async () => {
+    const limited = await AppProcess.start('api', 'cluster-api-limited', {
+      REDIS_CLUSTER_NODES: cluster.nodeList,
+      LOGIN_RATE_LIMIT: '3',
+      SESSION_WRITE_RATE_LIMIT: '2',
+      SESSION_COOKIE_SECURE: 'false',
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      const login = (password: string) =>
+        fetch(url(limited, '/auth/login'), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ userId: 'bob', password }),
+        });
+      const statuses: number[] = [];
+      for (let i = 0; i < 2; i++) statuses.push((await login('wrong')).status);
+      const ok = await login('bob-demo-pass'); // a success gives its count back
+      statuses.push(ok.status);
+      for (let i = 0; i < 2; i++) statuses.push((await login('wrong')).status);
+      expect(statuses).toEqual([401, 401, 201, 401, 429]);
+      const { token } = (await ok.json()) as { token: string };
+      const writes: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const patch = await fetch(url(limited, '/sessions/current'), {
+          method: 'PATCH',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ data: { i } }),
+        });
+        writes.push(patch.status);
+      }
+      expect(writes).toEqual([200, 200, 429]);
+    } finally {
+      await limited.stop();
+    }
+  });
 });

@@ -20,11 +20,13 @@ interface Service {
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
+  secrets?: string[];
 }
 
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
+  secrets?: Record<string, { file?: string }>;
 };
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const nestCli = JSON.parse(readFileSync(join(ROOT, 'nest-cli.json'), 'utf8')) as {
@@ -87,6 +89,22 @@ describe('docker-compose.yml agrees with the code', () => {
     },
   );
 
+  it('does not publish a password-less Redis on the host', () => {
+    const redis = compose.services.redis;
+    const hasPassword = /--requirepass|--aclfile/.test(redis.command?.join(' ') ?? '');
+    if (!hasPassword) expect(redis.ports ?? []).toEqual([]);
+  });
+
+  it.each(apis)('%s sets Secure cookies and reads its users from a mounted file', (name) => {
+    const api = compose.services[name];
+    const env = api.environment ?? {};
+    expect(env.SESSION_COOKIE_SECURE ?? 'true').toBe('true');
+    expect(env.NODE_ENV ?? 'production').not.toBe('development');
+    expect(env.USERS_FILE).toBe('/run/secrets/users');
+    expect(api.secrets).toContain('users');
+    expect(compose.secrets?.users.file).toBe('./users.json');
+  });
+
   it('gives each worker replica its own stable consumer name', () => {
     const names = workers.map((name) => compose.services[name].environment?.WORKER_CONSUMER_NAME);
     expect(names.every((n) => typeof n === 'string' && n.length > 0)).toBe(true);
@@ -119,5 +137,14 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain('COPY --from=build /app/dist ./dist');
     expect(dockerfile).toContain(`CMD ["node", "${builtEntry('api')}"]`);
     expect(dockerfile).toMatch(/^USER node$/m);
+  });
+
+  it('does not put the demo users (public passwords) in the image', () => {
+    expect(dockerfile).not.toContain('demo-users');
+    // The build stage copies apps/ whole, but the runtime stage takes only package.json,
+    // node_modules and dist from it, and the build emits no JSON outside the compiled code.
+    const runtime = dockerfile.split(/^FROM\s+\S+\s+AS\s+runtime/im)[1] ?? '';
+    const copies = [...runtime.matchAll(/^COPY\s+--from=build\s+(\S+)/gim)].map((m) => m[1]);
+    expect(copies.sort()).toEqual(['/app/dist', '/app/node_modules', '/app/package.json']);
   });
 });

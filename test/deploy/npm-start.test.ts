@@ -48,6 +48,8 @@ describe('npm start from a clean clone', () => {
       cwd: clone,
       env: {
         ...process.env,
+        // As a user types it: jest's NODE_ENV=test would keep npm start out of development.
+        NODE_ENV: undefined,
         PORT: String(port),
         WORKER_PORT: String(workerPort),
         REDIS_URL: `redis://127.0.0.1:${closedPort}`,

@@ -567,7 +567,7 @@ describe('HTTP api fuzz (in-process app, real Redis)', () => {
 
   beforeAll(async () => {
     // The rate limiter runs (its Redis path is fuzzed too) but never trips on the fuzz's logins.
-    fx = await createApiFixture('fuzz', { LOGIN_RATE_LIMIT: '100000' });
+    fx = await createApiFixture('fuzz', { LOGIN_RATE_LIMIT: '100000', DOCS_ENABLED: 'true' });
   });
   afterAll(async () => {
     agent.destroy();

@@ -56,7 +56,7 @@ describe('The README example', () => {
     expect(login.body).toEqual({ token: expect.any(String), csrfToken: expect.any(String) });
     const cookie = String(login.headers['set-cookie']);
     expect(cookie).toMatch(
-      /^session_id=[^;]+; Max-Age=86400; Path=\/; HttpOnly; Secure; SameSite=Lax/,
+      /^__Host-session_id=[^;]+; Max-Age=86(399|400); Path=\/; HttpOnly; Secure; SameSite=Lax/,
     );
     const me = await request(app.getHttpServer())
       .get('/me')

@@ -116,7 +116,7 @@ describe('SessionGuard and decorators over HTTP', () => {
     const server = app.getHttpServer();
     const viaCookie = await request(server)
       .get('/me')
-      .set('Cookie', `session_id=${token}`)
+      .set('Cookie', `__Host-session_id=${token}`)
       .expect(200);
     expect(viaCookie.body).toEqual({ userId: 'alice', sessionId, auth: 'cookie' });
     const viaHeader = await request(server).get('/me').set('x-session-id', token).expect(200);
@@ -156,21 +156,21 @@ describe('SessionGuard and decorators over HTTP', () => {
   it('requires the CSRF header on cookie-authenticated writes only', async () => {
     const { token, csrfToken } = await sessions.create('carol');
     const server = app.getHttpServer();
-    await request(server).patch('/write').set('Cookie', `session_id=${token}`).expect(403);
+    await request(server).patch('/write').set('Cookie', `__Host-session_id=${token}`).expect(403);
     await request(server)
       .patch('/write')
-      .set('Cookie', `session_id=${token}`)
+      .set('Cookie', `__Host-session_id=${token}`)
       .set('x-csrf-token', 'wrong')
       .expect(403);
     await request(server)
       .patch('/write')
-      .set('Cookie', `session_id=${token}`)
+      .set('Cookie', `__Host-session_id=${token}`)
       .set('x-csrf-token', csrfToken)
       .expect(200);
     await request(server).patch('/write').set('x-session-id', token).expect(200);
     await request(server).patch('/write').set('Authorization', `Bearer ${token}`).expect(200);
-    await request(server).post('/form').set('Cookie', `session_id=${token}`).expect(201);
-    await request(server).get('/me').set('Cookie', `session_id=${token}`).expect(200);
+    await request(server).post('/form').set('Cookie', `__Host-session_id=${token}`).expect(201);
+    await request(server).get('/me').set('Cookie', `__Host-session_id=${token}`).expect(200);
   });
 
   it('answers 403 when the session lacks the required role', async () => {
@@ -195,18 +195,24 @@ describe('SessionGuard when Redis is down', () => {
     const app = await startApp(redis.url, prefix, 'sid');
     try {
       const { token } = await app.get(SessionService).create('alice');
-      await request(app.getHttpServer()).get('/me').set('Cookie', `sid=${token}`).expect(200);
+      await request(app.getHttpServer())
+        .get('/me')
+        .set('Cookie', `__Host-sid=${token}`)
+        .expect(200);
       await redis.kill();
       const started = Date.now();
-      const response = await request(app.getHttpServer()).get('/me').set('Cookie', `sid=${token}`);
+      const response = await request(app.getHttpServer())
+        .get('/me')
+        .set('Cookie', `__Host-sid=${token}`);
       expect(response.status).toBe(503);
       expect(response.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable' });
       expect(Date.now() - started).toBeLessThan(5000);
       await redis.restart(); // empty: the old session is gone, but the service answers again
       let status = 0;
       for (let i = 0; i < 50 && status !== 401; i++) {
-        status = (await request(app.getHttpServer()).get('/me').set('Cookie', `sid=${token}`))
-          .status;
+        status = (
+          await request(app.getHttpServer()).get('/me').set('Cookie', `__Host-sid=${token}`)
+        ).status;
         if (status !== 401) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(status).toBe(401);

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { DEMO_USERS_FILE } from './demo-users';
 import { freePort } from './free-port';
 
 const ROOT = join(__dirname, '..', '..');
@@ -38,7 +39,10 @@ export class AppProcess {
           ...process.env,
           TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
           [portVariable]: String(port),
-          ...(app === 'worker' ? { WORKER_CONSUMER_NAME: name } : {}),
+          // The api's per-session write limit would turn a load test's writes into 429s.
+          ...(app === 'worker'
+            ? { WORKER_CONSUMER_NAME: name }
+            : { USERS_FILE: DEMO_USERS_FILE, SESSION_WRITE_RATE_LIMIT: '0' }),
           ...env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],

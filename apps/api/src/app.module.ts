@@ -16,6 +16,7 @@ import { LoginRateLimiter } from './auth/login-rate-limiter';
 import type { ApiConfig } from './config';
 import { HealthModule } from './health/health.module';
 import { ALL_ROUTES } from './http/all-routes';
+import { CrossSiteCookieWritesMiddleware, CrossSiteRequests } from './http/cross-site-requests';
 import { GracefulShutdown } from './http/graceful-shutdown';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
 import { createRootLogger, loggerParams } from './logging/logger.options';
@@ -59,6 +60,7 @@ export class AppModule implements NestModule {
         { provide: ROOT_LOGGER, useValue: logger },
         { provide: UsersRepository, useFactory: () => UsersRepository.load(config.usersFile) },
         LoginRateLimiter,
+        CrossSiteRequests,
         GracefulShutdown,
         { provide: APP_GUARD, useExisting: SessionGuard },
       ],
@@ -68,9 +70,12 @@ export class AppModule implements NestModule {
   /**
    * Order matters: request logging (mounted in configureApp, before every Nest middleware), then
    * nestjs-pino's request context (a global module's, so mounted first), then the metrics, then
-   * the JSON body parser, so that refused bodies are logged and counted like any request.
+   * the cross-site check (before reading a body it would refuse), then the JSON body parser, so
+   * that refused requests and bodies are logged and counted like any request.
    */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware, JsonBodyMiddleware).forRoutes(ALL_ROUTES);
+    consumer
+      .apply(HttpMetricsMiddleware, CrossSiteCookieWritesMiddleware, JsonBodyMiddleware)
+      .forRoutes(ALL_ROUTES);
   }
 }

@@ -19,9 +19,10 @@ async function bootstrap(): Promise<void> {
     { inheritAppConfig: true },
   );
   await app.startAllMicroservices();
-  await app.listen(config.port);
+  // Loopback unless WORKER_HOST says otherwise: health and metrics are for the operator.
+  await app.listen(config.port, config.host);
   Logger.log(
-    `Worker ${config.consumerName} consuming ${config.streamPartitions} partitions; health on :${config.port}`,
+    `Worker ${config.consumerName} consuming ${config.streamPartitions} partitions; health on ${config.host}:${config.port}`,
     'Worker',
   );
 }

@@ -8,10 +8,19 @@ import {
   type SessionEnvConfig,
 } from '@app/config';
 
+/** An IPv4/IPv6 address or a host name. */
+const HOST = /^[A-Za-z0-9.:_-]{1,253}$/;
+
 /** Every environment variable the worker reads, with its default (checked against docker-compose.yml). */
 export const WORKER_CONFIG_VARIABLES: readonly ConfigVariable[] = [
   ...SESSION_ENV_VARIABLES,
   { name: 'WORKER_PORT', default: '3001', description: 'HTTP port of /health and /metrics' },
+  {
+    name: 'WORKER_HOST',
+    default: '127.0.0.1',
+    description:
+      'address /health and /metrics listen on (loopback by default; 0.0.0.0 for a scraper on another host)',
+  },
   {
     name: 'WORKER_CONSUMER_NAME',
     default: undefined,
@@ -46,6 +55,7 @@ export const WORKER_CONFIG_VARIABLES: readonly ConfigVariable[] = [
 
 export interface WorkerConfig extends SessionEnvConfig {
   port: number;
+  host: string;
   consumerName: string;
   concurrency: number;
   maxDeliveries: number;
@@ -62,6 +72,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   return {
     ...readSessionEnv(reader),
     port: reader.integer('WORKER_PORT', 0, 65_535),
+    host: reader.matching('WORKER_HOST', HOST),
     consumerName: reader.string('WORKER_CONSUMER_NAME') ?? hostname(),
     concurrency: reader.integer('WORKER_CONCURRENCY', 1, 10_000),
     maxDeliveries: reader.integer('WORKER_MAX_DELIVERIES', 1, 1000),

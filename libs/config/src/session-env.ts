@@ -26,8 +26,9 @@ export const SESSION_ENV_VARIABLES: readonly ConfigVariable[] = [
   },
   {
     name: 'SESSION_MAX_PER_USER',
-    default: '0',
-    description: 'concurrent sessions per user (0 = no limit; enforced by the worker)',
+    default: '100',
+    description:
+      'concurrent sessions per user, oldest revoked beyond it (0 = no limit; enforced by the worker)',
   },
   {
     name: 'SESSION_SWEEP_INTERVAL_SECONDS',

@@ -122,6 +122,25 @@ export class DeploymentMismatchError extends SessionError {
   }
 }
 
+/**
+ * SessionGuard met a context it cannot authenticate (WebSocket, RPC): refused loudly rather than
+ * let through without a session.
+ */
+export class UnsupportedContextError extends SessionError {
+  readonly code = 'UNSUPPORTED_CONTEXT';
+
+  constructor(
+    readonly contextType: string,
+    handler: string,
+  ) {
+    super(
+      `SessionGuard cannot authenticate a "${contextType}" request (${handler}): it authenticates HTTP only. ` +
+        "WebSocket authentication comes with the library's gateway support; until then mark the handler @Public() " +
+        'to run it without a session, or do not apply SessionGuard to it.',
+    );
+  }
+}
+
 /** Raised at start-up, naming the option that is wrong. */
 export class SessionConfigError extends SessionError {
   readonly code = 'SESSION_CONFIG';

@@ -13,7 +13,7 @@ export {
   type SubscriberState,
 } from './session-stats';
 export { SessionKeys } from './keys';
-export { SessionCookies, type CookieResponse } from './session-cookies';
+export { SessionCookies, type CookieResponse, type CookieSession } from './session-cookies';
 export { SessionErrorFilter, SESSION_ERROR_STATUS } from './session-error.filter';
 export * from './session-events';
 export { DEFAULT_FORBIDDEN_DATA_KEYS } from './forbidden-data';

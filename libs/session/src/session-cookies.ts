@@ -9,25 +9,40 @@ export interface CookieResponse {
   setHeader(name: string, value: string | string[]): unknown;
 }
 
+/** What the cookie needs of a created or rotated session (CreatedSession, RotatedSession). */
+export interface CookieSession {
+  token: string;
+  /** When the session ends whatever the activity (epoch ms): the cookie must not outlive it. */
+  absoluteExpiresAt: number;
+}
+
 /**
  * Writes and clears the session cookie with safe defaults: HttpOnly, SameSite=Lax, Path=/,
- * Secure unless configured off, and a Max-Age no longer than the absolute session age.
+ * Secure unless configured off, `__Host-` prefixed when Secure, and a Max-Age of what remains of
+ * the session's absolute lifetime (a rotated token is not given a fresh full lifetime).
  */
 @Injectable()
 export class SessionCookies {
   constructor(@Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions) {}
 
+  /** The full cookie name (`__Host-session_id` by default when Secure). */
   get name(): string {
     return this.options.cookie.name;
   }
 
-  set(response: CookieResponse, token: string): void {
+  /**
+   * Sets the cookie for `session` (what create() or rotate() returned). A bare token is taken for
+   * a session just created: Max-Age is then the full absolute lifetime.
+   */
+  set(response: CookieResponse, session: CookieSession | string, now = Date.now()): void {
+    const maxAgeMs =
+      typeof session === 'string'
+        ? this.options.absoluteTtlMs
+        : Math.min(this.options.absoluteTtlMs, Math.max(0, session.absoluteExpiresAt - now));
+    const token = typeof session === 'string' ? session : session.token;
     this.append(
       response,
-      serialize(this.name, token, {
-        ...this.attributes(),
-        maxAge: this.options.absoluteTtlMs / 1000,
-      }),
+      serialize(this.name, token, { ...this.attributes(), maxAge: Math.floor(maxAgeMs / 1000) }),
     );
   }
 

@@ -73,13 +73,14 @@ describe('resolveSessionOptions defaults', () => {
     expect(resolve({ idleTtlSeconds: 1 }).touchIntervalMs).toBe(0);
   });
 
-  it('uses a secure lax `session_id` cookie on `/`, header `x-session-id`, CSRF on', () => {
+  it('uses a secure lax `__Host-session_id` cookie on `/`, header `x-session-id`, CSRF on', () => {
     expect(options.cookie).toEqual({
-      name: 'session_id',
+      name: '__Host-session_id',
       secure: true,
       sameSite: 'lax',
       path: '/',
       domain: undefined,
+      hostPrefix: true,
     });
     expect(options.headerName).toBe('x-session-id');
     expect(options.csrf).toEqual({ enabled: true, headerName: 'x-csrf-token' });
@@ -244,6 +245,31 @@ describe('resolveSessionOptions rejects each bad option, naming it', () => {
     expect(error.option).toBe(option);
     expect(error.message).toContain(`"${option}"`);
     expect(error.code).toBe('SESSION_CONFIG');
+  });
+
+  it('names the cookie without the __Host- prefix when not Secure or when turned off', () => {
+    expect(resolve({ cookie: { secure: false } }).cookie).toMatchObject({
+      name: 'session_id',
+      hostPrefix: false,
+    });
+    expect(resolve({ cookie: { hostPrefix: false, domain: 'example.com' } }).cookie).toMatchObject({
+      name: 'session_id',
+      secure: true,
+      domain: 'example.com',
+    });
+    expect(resolve({ cookie: { name: '__Host-sid' } }).cookie.name).toBe('__Host-sid');
+  });
+
+  it.each([
+    ['cookie.secure', { cookie: { hostPrefix: true, secure: false } }],
+    ['cookie.path', { cookie: { path: '/app' } }],
+    ['cookie.domain', { cookie: { domain: 'example.com' } }],
+    ['cookie.secure', { cookie: { name: '__Host-sid', secure: false } }],
+  ])('refuses %s that a __Host- cookie cannot have: %j', (option, extra) => {
+    const error = configError(extra);
+    expect(error.option).toBe(option);
+    expect(error.message).toContain('__Host- cookie prefix');
+    expect(error.message).toContain('cookie.hostPrefix');
   });
 
   it('mentions sameSite in the cookie.secure error', () => {

@@ -20,6 +20,11 @@ export interface SessionCookieOptions {
   /** Default `/`. */
   path?: string;
   domain?: string;
+  /**
+   * Name the cookie `__Host-<name>`, which browsers accept only from this host, Secure, on `/`
+   * and without Domain: a sibling subdomain cannot plant or shadow it. Default: on when `secure`.
+   */
+  hostPrefix?: boolean;
 }
 
 export interface SessionModuleOptions {
@@ -105,6 +110,7 @@ export interface ResolvedSessionOptions {
   streamRetentionMs: number;
   streamMaxLength: number;
   commandTimeoutMs: number;
+  /** `name` is the full cookie name, `__Host-` included when `hostPrefix` is on. */
   cookie: Required<Omit<SessionCookieOptions, 'domain'>> & { domain?: string };
   headerName: string;
   csrf: { enabled: boolean; headerName: string };
@@ -193,6 +199,36 @@ function boolean(option: string, value: unknown, fallback: boolean): boolean {
   return value;
 }
 
+const HOST_PREFIX = '__Host-';
+
+/** The cookie options with the `__Host-` prefix applied and its rules checked. */
+function resolveCookie(
+  cookie: SessionCookieOptions,
+  secure: boolean,
+  sameSite: 'lax' | 'strict' | 'none',
+): ResolvedSessionOptions['cookie'] {
+  const baseName = matching('cookie.name', cookie.name ?? 'session_id', COOKIE_NAME);
+  const path = matching('cookie.path', cookie.path ?? '/', COOKIE_PATH);
+  const { domain } = cookie;
+  const hostPrefix = boolean(
+    'cookie.hostPrefix',
+    cookie.hostPrefix,
+    secure || baseName.startsWith(HOST_PREFIX),
+  );
+  if (hostPrefix) {
+    const rule = (option: string, problem: string) =>
+      new SessionConfigError(
+        option,
+        `${problem} with the __Host- cookie prefix (browsers drop such a cookie); set cookie.hostPrefix to false to do without it`,
+      );
+    if (!secure) throw rule('cookie.secure', 'must be true');
+    if (path !== '/') throw rule('cookie.path', 'must be /');
+    if (domain !== undefined) throw rule('cookie.domain', 'must be unset');
+  }
+  const name = hostPrefix && !baseName.startsWith(HOST_PREFIX) ? HOST_PREFIX + baseName : baseName;
+  return { name, secure, sameSite, path, domain, hostPrefix };
+}
+
 function defaultRoles(session: Session): readonly string[] {
   const roles = session.data.roles;
   return Array.isArray(roles) && roles.every((r) => typeof r === 'string') ? roles : [];
@@ -245,6 +281,7 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
       'must be true when cookie.sameSite is none (browsers refuse the cookie otherwise)',
     );
   }
+  const resolvedCookie = resolveCookie(cookie, secure, sameSite);
   if (options.resolveRoles !== undefined && typeof options.resolveRoles !== 'function') {
     throw new SessionConfigError('resolveRoles', 'must be a function');
   }
@@ -276,13 +313,7 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
       1_000_000_000,
     ),
     commandTimeoutMs: integer('commandTimeoutMs', options.commandTimeoutMs ?? 2000, 10, 60_000),
-    cookie: {
-      name: matching('cookie.name', cookie.name ?? 'session_id', COOKIE_NAME),
-      secure,
-      sameSite,
-      path: matching('cookie.path', cookie.path ?? '/', COOKIE_PATH),
-      domain: cookie.domain,
-    },
+    cookie: resolvedCookie,
     headerName: lowerCaseHeader('headerName', options.headerName, 'x-session-id'),
     csrf: {
       enabled: boolean('csrf.enabled', options.csrf?.enabled, true),

@@ -1,10 +1,14 @@
 import { resolveSessionOptions } from './session-options';
 import { extractToken, type IncomingSessionRequest } from './session-request';
 
-const options = resolveSessionOptions({ redis: { url: 'redis://localhost' } });
+// The seed's bare `session_id` (the `__Host-` prefix, on by default with Secure, is tested below).
+const options = resolveSessionOptions({
+  redis: { url: 'redis://localhost' },
+  cookie: { hostPrefix: false },
+});
 const custom = resolveSessionOptions({
   redis: { url: 'redis://localhost' },
-  cookie: { name: 'sid' },
+  cookie: { name: 'sid', hostPrefix: false },
   headerName: 'X-Auth-Session',
 });
 
@@ -146,5 +150,16 @@ describe('extractToken options and header shapes', () => {
 
   it('treats an empty array-valued header as absent', () => {
     expect(extractToken(request({ 'x-session-id': [], authorization: [] }), options)).toBeNull();
+  });
+});
+
+describe('extractToken with the __Host- prefix (the default for Secure cookies)', () => {
+  const prefixed = resolveSessionOptions({ redis: { url: 'redis://localhost' } });
+
+  it('reads only __Host-session_id: a session_id planted by a sibling subdomain is ignored', () => {
+    expect(prefixed.cookie.name).toBe('__Host-session_id');
+    const planted = request({ cookie: 'session_id=planted; __Host-session_id=mine' });
+    expect(extractToken(planted, prefixed)).toEqual({ token: 'mine', source: 'cookie' });
+    expect(extractToken(request({ cookie: 'session_id=planted' }), prefixed)).toBeNull();
   });
 });

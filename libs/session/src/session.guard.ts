@@ -8,7 +8,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { SessionStoreUnavailableError } from './errors';
+import { SessionStoreUnavailableError, UnsupportedContextError } from './errors';
 import {
   IS_PUBLIC_KEY,
   type PublicRouteOptions,
@@ -26,7 +26,9 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /**
  * Authenticates HTTP requests by session token (cookie, `x-session-id` header or bearer).
  * Missing or invalid → 401; missing role or CSRF token → 403; Redis down → 503.
- * Other context types (RPC, WebSocket) pass through untouched.
+ * Other context types (RPC, WebSocket) are refused with UnsupportedContextError unless the handler
+ * is @Public(): a guard that cannot authenticate must not wave a request through silently (a
+ * global guard would otherwise leave a hybrid app's gateways and message handlers open).
  */
 @Injectable()
 export class SessionGuard implements CanActivate {
@@ -37,13 +39,19 @@ export class SessionGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
     const publicRoute = this.reflector.getAllAndOverride<Required<PublicRouteOptions> | undefined>(
       IS_PUBLIC_KEY,
       targets,
     );
     const isPublic = publicRoute !== undefined;
+    if (context.getType() !== 'http') {
+      if (isPublic) return true;
+      throw new UnsupportedContextError(
+        context.getType(),
+        `${context.getClass().name}.${context.getHandler().name}`,
+      );
+    }
     if (publicRoute?.attachSession === false) return true;
     const request = context.switchToHttp().getRequest<IncomingSessionRequest>();
 

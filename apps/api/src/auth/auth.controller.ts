@@ -3,13 +3,13 @@ import {
   Controller,
   Get,
   HttpCode,
-  HttpException,
   HttpStatus,
   Inject,
   Post,
   Req,
   Res,
   UnauthorizedException,
+  UseGuards,
 } from '@nestjs/common';
 import {
   ApiBody,
@@ -33,6 +33,7 @@ import {
 } from '@app/session';
 import { ApiError, ApiSessionAuth } from '../docs/api-docs';
 import { clientIp } from '../http/client-ip';
+import { CrossSiteRequests } from '../http/cross-site-requests';
 import { MetricsService } from '../metrics/metrics.service';
 import { UsersRepository } from '../users/users.repository';
 import {
@@ -42,6 +43,8 @@ import {
   parseLoginBody,
   RotateResponseDto,
 } from './auth.dto';
+import { RateLimitedError } from '../rate-limit/rate-limited.error';
+import { SessionWriteRateLimit } from '../sessions/session-write-rate-limit.guard';
 import { LoginRateLimiter } from './login-rate-limiter';
 
 /** One message for an unknown user and a wrong password, so neither can be told apart. */
@@ -55,6 +58,7 @@ export class AuthController {
     private readonly cookies: SessionCookies,
     private readonly users: UsersRepository,
     private readonly rateLimiter: LoginRateLimiter,
+    private readonly crossSite: CrossSiteRequests,
     private readonly metrics: MetricsService,
     @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
   ) {}
@@ -62,46 +66,50 @@ export class AuthController {
   @Public()
   @SkipCsrf()
   @Post('login')
-  @ApiOperation({ summary: 'Log in: creates a session and sets the session_id cookie' })
+  @ApiOperation({
+    summary: 'Log in: creates a session and sets the session cookie (ends the one it held)',
+  })
   @ApiBody({ type: LoginRequestDto })
-  @ApiCreatedResponse({ type: LoginResponseDto, description: 'Also sets the session_id cookie' })
+  @ApiCreatedResponse({
+    type: LoginResponseDto,
+    description: 'Also sets the session cookie (__Host-session_id when Secure)',
+  })
   @ApiError(400, 'Malformed body')
   @ApiError(401, 'Wrong user id or password')
+  @ApiError(403, 'Sent by a browser from another site (Origin / Sec-Fetch-Site)')
   @ApiError(413, 'Body too large')
-  @ApiError(429, 'Too many login attempts for this user id or from this address')
+  @ApiError(
+    429,
+    'Too many failed logins for this user id from this address, from this address, or for this user id',
+  )
   @ApiError(503, 'Session store unavailable')
   async login(
     @Body() body: unknown,
-    @Req() request: Request,
+    @Req() request: Request & SessionRequest,
     @Res({ passthrough: true }) response: Response,
   ): Promise<LoginResponseDto> {
+    this.crossSite.check(request);
     const { userId, password } = parseLoginBody(body);
     const ip = clientIp(request);
-    const decision = await this.rateLimiter.hit(userId, ip);
-    if (!decision.allowed) {
-      this.metrics.rateLimited(decision.scope);
-      response.setHeader('Retry-After', String(decision.retryAfterSeconds));
-      throw new HttpException(
-        {
-          statusCode: HttpStatus.TOO_MANY_REQUESTS,
-          message: 'Too many login attempts, try again later',
-          error: 'Too Many Requests',
-        },
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
+    const attempt = await this.rateLimiter.attempt(userId, ip);
+    if (!attempt.allowed) {
+      this.metrics.rateLimited(attempt.scope);
+      throw new RateLimitedError('Too many login attempts, try again later', attempt.retryAfterMs);
     }
     const user = await this.users.verifyCredentials(userId, password);
     if (!user) {
       this.metrics.login('failed');
       throw new UnauthorizedException(INVALID_CREDENTIALS);
     }
+    await this.rateLimiter.succeeded(attempt);
     const roles = [...user.roles];
     const created = await this.sessions.create(
       user.userId,
       { roles },
       { userAgent: request.get('user-agent') ?? '', ip },
     );
-    this.cookies.set(response, created.token);
+    await this.endReplacedSession(request);
+    this.cookies.set(response, created);
     this.metrics.login('ok');
     return {
       sessionId: created.sessionId,
@@ -111,6 +119,19 @@ export class AuthController {
       expiresAt: created.expiresAt,
       csrfToken: created.csrfToken,
     };
+  }
+
+  /**
+   * A browser that logs in while its cookie holds a live session replaces that session: it is
+   * ended, not left alive without a cookie pointing at it (and a fixed or planted session cannot
+   * outlive the login). Header and bearer clients may hold several sessions on purpose.
+   */
+  private async endReplacedSession(request: SessionRequest): Promise<void> {
+    const old = request.session;
+    if (!old || request.sessionAuth !== 'cookie') return;
+    if (await this.sessions.revoke(old.sessionId, 'logout', { userId: old.userId })) {
+      this.metrics.revoked('logout');
+    }
   }
 
   @Get('me')
@@ -147,6 +168,8 @@ export class AuthController {
   }
 
   @Post('rotate')
+  @UseGuards(SessionWriteRateLimit)
+  @ApiError(429, 'Too many changes to this session this minute (SESSION_WRITE_RATE_LIMIT)')
   @ApiOperation({
     summary: 'Rotate the token: new session id, token and CSRF token; the old token dies at once',
   })
@@ -162,7 +185,8 @@ export class AuthController {
   ): Promise<RotateResponseDto> {
     if (!request.sessionToken) throw new UnauthorizedException('No session');
     const rotated = await this.sessions.rotate(request.sessionToken);
-    if (request.sessionAuth === 'cookie') this.cookies.set(response, rotated.token);
+    // The same absolute end as before: rotation renews the token, not the session's lifetime.
+    if (request.sessionAuth === 'cookie') this.cookies.set(response, rotated);
     this.metrics.rotations.inc();
     return { sessionId: rotated.sessionId, token: rotated.token, csrfToken: rotated.csrfToken };
   }

@@ -33,7 +33,7 @@ export class LoginResponseDto {
   @ApiProperty({ example: SESSION_ID_EXAMPLE, description: 'Public session handle' })
   sessionId!: string;
 
-  @ApiProperty({ description: 'The session token (secret); also set as the session_id cookie' })
+  @ApiProperty({ description: 'The session token (secret); also set as the session cookie' })
   token!: string;
 
   @ApiProperty({ example: 'alice' })

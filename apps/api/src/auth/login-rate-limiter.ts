@@ -4,82 +4,99 @@ import { SESSION_REDIS } from '@app/session';
 import { API_CONFIG } from '../api.constants';
 import type { ApiConfig } from '../config';
 import type { RateLimitScope } from '../metrics/metrics.service';
+import { WindowCounters } from '../rate-limit/window-counters';
 
 export const LOGIN_RATE_WINDOW_MS = 60_000;
 
-/**
- * One fixed-window counter: INCR, and start the window on the first hit (or if a counter somehow
- * lost its TTL). A single-key script, so it is atomic and runs unchanged on Redis Cluster.
- * Returns { count, milliseconds left in the window }.
- */
-const HIT_SCRIPT = `
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return { count, ttl }
-`;
-
-type HitCommand = (key: string, windowMs: number) => Promise<[number, number]>;
-
-export type RateLimitDecision =
-  { allowed: true } | { allowed: false; scope: RateLimitScope; retryAfterSeconds: number };
+export type LoginAttempt =
+  | { allowed: true; counted: string[] }
+  | { allowed: false; scope: RateLimitScope; retryAfterMs: number };
 
 /**
- * At most LOGIN_RATE_LIMIT login attempts per minute per user id and per client IP, counted in
- * Redis under the session prefix so the limit holds across api instances. 0 turns it off.
+ * Failed logins per minute, counted in Redis (so the limits hold across api instances):
+ *
+ * - per address (`ip`, LOGIN_RATE_LIMIT), whatever the user ids: one source cannot guess at
+ *   scale. A request this limit refuses counts against no user.
+ * - per user id and address (`user-ip`, LOGIN_RATE_LIMIT): the lock-out a guesser meets, and
+ *   only he meets it; the user logs in from his own address.
+ * - per user id from everywhere (`user`, LOGIN_USER_FAILURE_LIMIT, much higher): a ceiling
+ *   against guessing one account from many addresses. One address adds at most LOGIN_RATE_LIMIT
+ *   a window to it (twice that across a window edge), and config.ts refuses a ceiling one
+ *   address could reach, so locking a user out for everyone takes many sources.
+ *
+ * Each attempt is counted before the password check (so parallel guesses cannot slip under a
+ * limit) and given back when it succeeds: only failures count.
  */
 @Injectable()
 export class LoginRateLimiter {
   private readonly logger = new Logger(LoginRateLimiter.name);
-  private readonly hitCommand: HitCommand;
+  private readonly counters: WindowCounters;
 
   constructor(
     @Inject(SESSION_REDIS) redis: Redis | Cluster,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {
-    const commands = redis as unknown as Record<string, HitCommand | undefined>;
-    if (typeof commands.apiLoginRateHit !== 'function') {
-      redis.defineCommand('apiLoginRateHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
-    }
-    this.hitCommand = commands.apiLoginRateHit!.bind(redis);
+    this.counters = new WindowCounters(redis);
   }
 
   get enabled(): boolean {
     return this.config.loginRateLimit > 0;
   }
 
-  key(scope: RateLimitScope, value: string): string {
-    return `${this.config.sessionPrefix}:login-attempts:${scope}:${value}`;
+  /** The address's counter; the user's two share the user id as hash tag (one script, one slot). */
+  keys(userId: string, ip: string): { ip: string; userIp: string; user: string } {
+    const base = `${this.config.sessionPrefix}:login-failures`;
+    return {
+      ip: `${base}:ip:${ip}`,
+      userIp: `${base}:{${userId}}:ip:${ip}`,
+      user: `${base}:{${userId}}:user`,
+    };
   }
 
-  /** Counts one attempt against both limits; refused when either is over. */
-  async hit(userId: string, ip: string): Promise<RateLimitDecision> {
-    if (!this.enabled) return { allowed: true };
-    let results: [number, number][];
+  /** Counts the attempt as a failure unless a limit is reached; `succeeded` gives it back. */
+  async attempt(userId: string, ip: string): Promise<LoginAttempt> {
+    if (!this.enabled) return { allowed: true, counted: [] };
+    const keys = this.keys(userId, ip);
+    const limit = this.config.loginRateLimit;
+    return this.unavailableAs503(async () => {
+      const byIp = await this.counters.reserve([{ key: keys.ip, limit }], LOGIN_RATE_WINDOW_MS);
+      if (!byIp.counted) return { allowed: false, scope: 'ip', retryAfterMs: byIp.retryAfterMs };
+      const byUser = await this.counters.reserve(
+        [
+          { key: keys.userIp, limit },
+          { key: keys.user, limit: this.config.loginUserFailureLimit },
+        ],
+        LOGIN_RATE_WINDOW_MS,
+      );
+      if (byUser.counted) return { allowed: true, counted: [keys.ip, keys.userIp, keys.user] };
+      // Separate calls: the address's key and the user's keys may live in different cluster slots.
+      await this.counters.refund([keys.ip]);
+      return {
+        allowed: false,
+        scope: byUser.index === 0 ? 'user-ip' : 'user',
+        retryAfterMs: byUser.retryAfterMs,
+      };
+    });
+  }
+
+  /** A successful login is not a failure: its counts are given back. */
+  async succeeded(attempt: LoginAttempt): Promise<void> {
+    if (!attempt.allowed || attempt.counted.length === 0) return;
+    const [ip, ...user] = attempt.counted;
     try {
-      // Separate single-key calls: the two keys may live in different cluster slots.
-      results = await Promise.all([
-        this.hitCommand(this.key('user', userId), LOGIN_RATE_WINDOW_MS),
-        this.hitCommand(this.key('ip', ip), LOGIN_RATE_WINDOW_MS),
-      ]);
+      await Promise.all([this.counters.refund([ip]), this.counters.refund(user)]);
+    } catch (error) {
+      // The login succeeded; a count left behind expires with its window.
+      this.logger.warn(`Login counters not refunded: ${(error as Error).message}`);
+    }
+  }
+
+  private async unavailableAs503<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
     } catch (error) {
       this.logger.warn(`Login rate limiter unavailable: ${(error as Error).message}`);
       throw new ServiceUnavailableException('Session store unavailable');
     }
-    const scopes: RateLimitScope[] = ['user', 'ip'];
-    const over = results
-      .map(([count, ttl], i) => ({ scope: scopes[i], count: Number(count), ttlMs: Number(ttl) }))
-      .filter(({ count }) => count > this.config.loginRateLimit);
-    if (over.length === 0) return { allowed: true };
-    // Retry when every exceeded window has ended.
-    const last = over.reduce((a, b) => (b.ttlMs > a.ttlMs ? b : a));
-    return {
-      allowed: false,
-      scope: last.scope,
-      retryAfterSeconds: Math.max(1, Math.ceil(last.ttlMs / 1000)),
-    };
   }
 }

@@ -59,19 +59,21 @@ export const ApiSessionAuth = (options: { csrf?: boolean } = {}) =>
       : []),
   );
 
-export function documentConfig(): Omit<OpenAPIObject, 'paths'> {
+/** `cookieName`: the session cookie's full name (`__Host-session_id` when Secure). */
+export function documentConfig(cookieName = 'session_id'): Omit<OpenAPIObject, 'paths'> {
   return new DocumentBuilder()
     .setTitle('Session reference API')
     .setDescription(
       'Login, sessions, revocation and operations endpoints of the reference app built on libs/session. ' +
-        'Authenticate with the session_id cookie, the x-session-id header or an Authorization: Bearer token. ' +
-        'Cookie-authenticated POST/PATCH/DELETE requests also need the x-csrf-token header. ' +
+        `Authenticate with the ${cookieName} cookie, the x-session-id header or an Authorization: Bearer token. ` +
+        'Cookie-authenticated POST/PATCH/DELETE requests also need the x-csrf-token header, ' +
+        'and browsers may send them (and logins) only from the same origin or an allowed one. ' +
         'Times are epoch milliseconds.',
     )
     .setVersion('1.0')
     .addCookieAuth(
-      'session_id',
-      { type: 'apiKey', in: 'cookie', name: 'session_id' },
+      cookieName,
+      { type: 'apiKey', in: 'cookie', name: cookieName },
       AUTH_SCHEMES.cookie,
     )
     .addApiKey(

@@ -1,13 +1,19 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import type { Cluster, Redis } from 'ioredis';
 import { SESSION_REDIS } from '@app/session';
 
 export const REDIS_PING_TIMEOUT_MS = 1000;
 
-/** Up when the session library's Redis client answers PING within REDIS_PING_TIMEOUT_MS. */
+/**
+ * Up when the session library's Redis client answers PING within REDIS_PING_TIMEOUT_MS. The
+ * answer says only up or down: why (host names, ports, driver errors) goes to the log, not to
+ * whoever can reach /health.
+ */
 @Injectable()
 export class RedisHealthIndicator {
+  private readonly logger = new Logger(RedisHealthIndicator.name);
+
   constructor(
     @Inject(SESSION_REDIS) private readonly redis: Redis | Cluster,
     private readonly indicator: HealthIndicatorService,
@@ -23,7 +29,8 @@ export class RedisHealthIndicator {
       await Promise.race([this.redis.ping(), timeout]);
       return result.up();
     } catch (error) {
-      return result.down({ message: `Redis did not answer PING (${(error as Error).message})` });
+      this.logger.warn(`Redis did not answer PING (${(error as Error).message})`);
+      return result.down();
     } finally {
       clearTimeout(timer);
     }

@@ -1,6 +1,8 @@
-import { type ArgumentsHost, Catch, HttpException } from '@nestjs/common';
+import { type ArgumentsHost, Catch, HttpException, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
+import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import { RateLimitedError } from '../rate-limit/rate-limited.error';
 
 interface HttpErrorLike {
   statusCode?: unknown;
@@ -31,6 +33,15 @@ function clientHttpError(error: unknown): { status: number; message: string } | 
 export class ApiExceptionFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return super.catch(exception, host);
+    if (exception instanceof RateLimitedError) {
+      host
+        .switchToHttp()
+        .getResponse<Response>()
+        .setHeader('Retry-After', String(exception.retryAfterSeconds));
+      const status = HttpStatus.TOO_MANY_REQUESTS;
+      const body = { statusCode: status, message: exception.message, error: STATUS_CODES[status] };
+      return super.catch(new HttpException(body, status), host);
+    }
     const clientError = clientHttpError(exception);
     if (clientError) {
       const { status, message } = clientError;

@@ -8,6 +8,7 @@ import {
 } from 'pino';
 import type { ApiConfig } from '../config';
 import { requestContext } from './request-logging';
+import { scrubText, scrubValues } from './scrub-secrets';
 
 /**
  * Everything secret that can reach a log line: the session token (cookie, x-session-id header,
@@ -39,14 +40,28 @@ export const REDACTED_PATHS: readonly string[] = [
 
 export const REDACTED = '[Redacted]';
 
-/** The api's one pino logger: app logs and request lines, secrets redacted. */
+/** pino's request serializer, with anything token-shaped scrubbed from the url, params and query. */
+export function requestSerializer(
+  request: Parameters<typeof stdSerializers.req>[0],
+): ReturnType<typeof stdSerializers.req> {
+  const serialized = stdSerializers.req(request);
+  if (typeof serialized.url === 'string') serialized.url = scrubText(serialized.url);
+  serialized.query = scrubValues(serialized.query) as typeof serialized.query;
+  serialized.params = scrubValues(serialized.params) as typeof serialized.params;
+  return serialized;
+}
+
+/**
+ * The api's one pino logger: app logs and request lines, secrets redacted by name (headers,
+ * fields) and by shape (tokens in urls, params and query: see scrub-secrets.ts).
+ */
 export function createRootLogger(config: ApiConfig, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     level: config.logLevel,
     redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
     mixin: requestContext,
     serializers: {
-      req: stdSerializers.req,
+      req: requestSerializer,
       res: stdSerializers.res,
       err: stdSerializers.err,
     },

@@ -2,7 +2,7 @@ import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 export type LoginResult = 'ok' | 'failed';
-export type RateLimitScope = 'user' | 'ip';
+export type RateLimitScope = 'ip' | 'user-ip' | 'user';
 export type RevocationKind = 'logout' | 'session' | 'others' | 'admin';
 
 /**
@@ -42,6 +42,12 @@ export class MetricsService implements OnModuleDestroy {
     registers: [this.registry],
   });
 
+  readonly writeRateLimited = new Counter({
+    name: 'session_write_rate_limited_total',
+    help: 'Session-changing requests refused by the per-session write rate limit',
+    registers: [this.registry],
+  });
+
   readonly revocations = new Counter({
     name: 'session_revocations_total',
     help: 'Revocations performed through this instance, by kind',
@@ -59,7 +65,8 @@ export class MetricsService implements OnModuleDestroy {
     collectDefaultMetrics({ register: this.registry });
     // Series exist from the start (at 0), so dashboards and alerts see them before the first event.
     for (const result of ['ok', 'failed'] as const) this.logins.inc({ result }, 0);
-    for (const scope of ['user', 'ip'] as const) this.loginsRateLimited.inc({ scope }, 0);
+    for (const scope of ['ip', 'user-ip', 'user'] as const)
+      this.loginsRateLimited.inc({ scope }, 0);
     for (const kind of ['logout', 'session', 'others', 'admin'] as const) {
       this.revocations.inc({ kind }, 0);
     }

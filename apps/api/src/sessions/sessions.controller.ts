@@ -11,6 +11,7 @@ import {
   Post,
   Req,
   Res,
+  UseGuards,
 } from '@nestjs/common';
 import {
   ApiBody,
@@ -31,6 +32,7 @@ import {
 } from '@app/session';
 import { ApiError, ApiSessionAuth } from '../docs/api-docs';
 import { MetricsService } from '../metrics/metrics.service';
+import { SessionWriteRateLimit } from './session-write-rate-limit.guard';
 import {
   parseUpdateBody,
   RevokedCountDto,
@@ -80,6 +82,8 @@ export class SessionsController {
   }
 
   @Patch('current')
+  @UseGuards(SessionWriteRateLimit)
+  @ApiError(429, 'Too many changes to this session this minute (SESSION_WRITE_RATE_LIMIT)')
   @ApiOperation({ summary: 'Merge keys into the current session’s data' })
   @ApiSessionAuth({ csrf: true })
   @ApiBody({ type: UpdateSessionDataDto })
@@ -97,6 +101,8 @@ export class SessionsController {
   }
 
   @Delete(':sessionId')
+  @UseGuards(SessionWriteRateLimit)
+  @ApiError(429, 'Too many changes to this session this minute (SESSION_WRITE_RATE_LIMIT)')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Revoke one of the caller’s own sessions' })
   @ApiSessionAuth({ csrf: true })
@@ -124,6 +130,8 @@ export class SessionsController {
   }
 
   @Post('revoke-others')
+  @UseGuards(SessionWriteRateLimit)
+  @ApiError(429, 'Too many changes to this session this minute (SESSION_WRITE_RATE_LIMIT)')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Revoke every other session of the caller; the current one stays' })
   @ApiSessionAuth({ csrf: true })

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../config';
@@ -68,9 +69,17 @@ export class UsersRepository {
     );
   }
 
-  /** Loads USERS_FILE, or the demo users when it is unset; errors name USERS_FILE. */
+  /**
+   * Loads USERS_FILE, or the demo users when it is unset (config.ts allows that only with
+   * NODE_ENV=development, and it is said at start-up); errors name USERS_FILE.
+   */
   static load(usersFile: string | undefined): UsersRepository {
     const file = usersFile ? resolve(usersFile) : resolveDemoUsersFile();
+    if (!usersFile && file) {
+      new Logger(UsersRepository.name).warn(
+        `USERS_FILE unset: the demo users of ${file} can log in (development only)`,
+      );
+    }
     if (!file) {
       throw new ConfigError(
         'USERS_FILE',
@@ -97,6 +106,10 @@ export class UsersRepository {
 
   get size(): number {
     return this.users.size;
+  }
+
+  has(userId: string): boolean {
+    return this.users.has(userId);
   }
 
   /** The user when the password matches, else null; same cost for unknown users. */
