@@ -154,6 +154,28 @@ export class SessionIndex {
     return counts;
   }
 
+  /**
+   * Drops the partition's revoke-all epochs older than the stream retention (which is at least the
+   * absolute session age): every session such an epoch covers has expired. Returns how many.
+   */
+  async pruneRevocationEpochs(partition: number, batch = 500): Promise<number> {
+    let cursor = '0';
+    let pruned = 0;
+    do {
+      const [next, count] = await guardStoreCall(() =>
+        this.scripts.pruneRevocationEpochs(
+          this.keys.revocationEpochs(partition),
+          cursor,
+          batch,
+          this.options.streamRetentionMs,
+        ),
+      );
+      cursor = String(next);
+      pruned += Number(count);
+    } while (cursor !== '0');
+    return pruned;
+  }
+
   /** How overdue the oldest unswept expiry of a partition is (ms; 0 when none is due). */
   async sweepLagMs(partition: number): Promise<number> {
     const [oldest, now] = await Promise.all([

@@ -29,6 +29,7 @@ describe('loadScriptSources', () => {
       'createSession',
       'expireSession',
       'indexSession',
+      'pruneRevocationEpochs',
       'purgeRevokedSession',
       'revokeOtherSessions',
       'revokeSession',

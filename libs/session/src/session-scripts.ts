@@ -56,6 +56,7 @@ export interface SessionScripts {
   purgeRevokedSession: ScriptCommand;
   expireSession: ScriptCommand;
   claimDeploymentSettings: ScriptCommand;
+  pruneRevocationEpochs: ScriptCommand;
 }
 
 /** Registers the scripts on a client (idempotent) and returns them as typed commands. */
@@ -84,6 +85,7 @@ export function defineSessionScripts(client: Redis | Cluster): SessionScripts {
     purgeRevokedSession: bound('purgeRevokedSession'),
     expireSession: bound('expireSession'),
     claimDeploymentSettings: bound('claimDeploymentSettings'),
+    pruneRevocationEpochs: bound('pruneRevocationEpochs'),
   };
 }
 

@@ -28,6 +28,11 @@ export class WorkerMetrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
+  private readonly epochsPruned = new Counter({
+    name: 'session_worker_revocation_epochs_pruned_total',
+    help: 'Revoke-all epochs dropped by sweeps once no session they cover can be alive',
+    registers: [this.registry],
+  });
   private readonly sweepLag = new Gauge({
     name: 'session_worker_sweep_lag_seconds',
     help: 'How overdue the oldest expiry entry was at the last sweep',
@@ -69,6 +74,7 @@ export class WorkerMetrics {
   swept(report: SweepReport, lagMs: number): void {
     for (const outcome of ['alive', 'expired', 'absent'] as const)
       this.sweptSessions.inc({ outcome }, report[outcome]);
+    this.epochsPruned.inc(report.epochsPruned);
     this.sweepLag.set(lagMs / 1000);
     this.sweepDuration.set(report.durationMs / 1000);
   }

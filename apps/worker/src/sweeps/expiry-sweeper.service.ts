@@ -15,6 +15,8 @@ export const SWEEP_QUEUE = 'expiry-sweep';
 export const SWEEP_SCHEDULER_ID = 'expiry-sweep';
 
 export interface SweepReport extends Record<SweepOutcome, number> {
+  /** Revoke-all epochs dropped because no session they cover can still be alive. */
+  epochsPruned: number;
   partitions: number;
   durationMs: number;
 }
@@ -131,6 +133,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
       alive: 0,
       expired: 0,
       absent: 0,
+      epochsPruned: 0,
       partitions: this.config.streamPartitions,
       durationMs: 0,
     };
@@ -141,6 +144,7 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
       report.alive += counts.alive;
       report.expired += counts.expired;
       report.absent += counts.absent;
+      report.epochsPruned += await this.index.pruneRevocationEpochs(partition);
     }
     report.durationMs = Date.now() - started;
     this.metrics.swept(report, maxLag);
