@@ -18,6 +18,9 @@ async function bootstrap(): Promise<void> {
     { strategy: app.get<RedisStreamsServer>(WORKER_STREAMS_SERVER) },
     { inheritAppConfig: true },
   );
+  // Start-up checks (options, the deployment's partition count) run before the consumer reads
+  // or creates anything: startAllMicroservices() alone would start it before the module hooks.
+  await app.init();
   await app.startAllMicroservices();
   // Loopback unless WORKER_HOST says otherwise: health and metrics are for the operator.
   await app.listen(config.port, config.host);
