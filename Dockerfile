@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: one image runs either app (`node dist/apps/api/...` or `.../worker/...`).
 
-FROM node:20-bookworm-slim AS deps
+FROM node:20.19.2-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -12,7 +12,7 @@ COPY apps ./apps
 COPY libs ./libs
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:20.19.2-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -1,190 +1,147 @@
 #!/usr/bin/env node
 /**
- * `npm start`: builds if needed, then runs one api and one worker against REDIS_URL
- * (default redis://127.0.0.1:6379). When nothing answers there and `redis-server` is on the PATH,
- * a private Redis is started for this run (and stopped with it). SIGTERM/SIGINT stop everything
- * gracefully: the api finishes in-flight requests, the worker drains.
+ * `npm start`: builds when any build input changed, then runs one api and one worker against
+ * REDIS_URL (default redis://127.0.0.1:6379) or REDIS_CLUSTER_NODES. When nothing answers at a
+ * plain redis:// URL on this machine and `redis-server` is on the PATH, a private Redis is started
+ * for the run, in its own process group, and stopped last.
+ *
+ * SIGTERM, SIGINT and SIGHUP (the terminal closed) stop everything at any point, build included:
+ * the apps first (the api finishes in-flight requests, the worker drains), then the private Redis.
+ * A process that dies on its own (an app, the private Redis) stops the rest; the exit code is then
+ * non-zero, as it is when a process had to be killed after the stop timeout.
  */
 'use strict';
-const { spawn, spawnSync } = require('node:child_process');
-const { existsSync, mkdtempSync, readdirSync, statSync, rmSync } = require('node:fs');
-const net = require('node:net');
-const { tmpdir } = require('node:os');
+const { rmSync } = require('node:fs');
 const { join } = require('node:path');
+const { build, buildReason } = require('./start/build');
+const { describeExit, runApp, stopProcess } = require('./start/processes');
+const { probe, replaceable, startPrivateRedis } = require('./start/redis');
 
 const ROOT = join(__dirname, '..');
 const ENTRIES = {
   api: join(ROOT, 'dist/apps/api/apps/api/src/main.js'),
   worker: join(ROOT, 'dist/apps/worker/apps/worker/src/main.js'),
 };
+const APP_STOP_TIMEOUT_MS = 25_000;
+const REDIS_STOP_TIMEOUT_MS = 5_000;
+
 const log = (message) => console.log(`[start] ${message}`);
+const fail = (message) => console.error(`[start] ${message}`);
 
-function newestSource(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (/\.(ts|lua|json)$/.test(entry.name)) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
+const state = { stopping: false, build: null, redis: null, apps: [] };
 
-function buildIfNeeded() {
-  const built = Object.values(ENTRIES).every(existsSync);
-  const stale =
-    built &&
-    Math.max(newestSource(join(ROOT, 'apps')), newestSource(join(ROOT, 'libs'))) >
-      Math.min(...Object.values(ENTRIES).map((entry) => statSync(entry).mtimeMs));
-  if (built && !stale) return;
-  log(built ? 'sources changed since the last build: building' : 'no build found: building');
-  const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (result.status !== 0) process.exit(result.status ?? 1);
-}
-
-/** True when something at host:port answers PING with PONG within a second. */
-function answersPing(url) {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: hostname || '127.0.0.1', port: Number(port || 6379) });
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    // A password-protected Redis answers NOAUTH: it is there, the apps will authenticate.
-    socket.on('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(data.toString())));
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function privateRedis() {
-  if (spawnSync('redis-server', ['--version']).status !== 0) return null;
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'sessions-redis-'));
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-    ],
-    {
-      stdio: 'ignore',
-    },
+/** Stops whatever runs, in order (build, apps, private Redis), then exits. */
+async function stop(code, reason) {
+  if (state.stopping) return;
+  state.stopping = true;
+  log(`stopping (${reason})`);
+  let forced = false;
+  if (state.build) forced = (await stopProcess(state.build, 10_000, true)) || forced;
+  const appsKilled = await Promise.all(
+    state.apps.map((app) => stopProcess(app, APP_STOP_TIMEOUT_MS)),
   );
-  const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 50 && !(await answersPing(url)); i++)
-    await new Promise((r) => setTimeout(r, 100));
-  return { url, child, dir };
+  forced = appsKilled.some(Boolean) || forced;
+  if (state.redis) {
+    forced = (await stopProcess(state.redis.child, REDIS_STOP_TIMEOUT_MS, true)) || forced;
+    rmSync(state.redis.dir, { recursive: true, force: true });
+  }
+  if (forced) fail('a process did not stop in time and was killed');
+  const exitCode = code || (forced ? 1 : 0);
+  log(`stopped (exit code ${exitCode})`);
+  process.exit(exitCode);
 }
 
-function run(name, entry, env) {
-  const child = spawn(process.execPath, [entry], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+// First thing: a signal during the build or the wait for Redis must stop cleanly too.
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'])
+  process.on(signal, () => void stop(0, `received ${signal}`));
+
+/** A URL safe to print: no password. */
+function printable(url) {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+/** The REDIS_URL the apps get (the private Redis's when one was started), or exits. */
+async function resolveRedis() {
+  if (process.env.REDIS_CLUSTER_NODES) {
+    log(`using the Redis Cluster at ${process.env.REDIS_CLUSTER_NODES}`);
+    return process.env.REDIS_URL;
+  }
+  const url = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+  if (!replaceable(url)) {
+    log(`using ${printable(url)} (TLS or another host: never replaced by a private Redis)`);
+    return url;
+  }
+  const found = await probe(url);
+  if (found === 'redis') return url;
+  if (found === 'other') {
+    fail(`something answers at ${printable(url)} but it is not Redis: set REDIS_URL`);
+    return stop(1, 'no usable Redis');
+  }
+  let redis;
+  try {
+    redis = await startPrivateRedis();
+  } catch (error) {
+    state.redis = error.redis ?? null;
+    fail(error.message);
+    return stop(1, 'the private Redis did not start');
+  }
+  if (!redis) {
+    fail(
+      `No Redis answers at ${printable(url)} and redis-server is not on the PATH.\n` +
+        '[start] Start one (e.g. `docker run -d -p 127.0.0.1:6379:6379 redis:7.0`) or set REDIS_URL, then run npm start again.',
+    );
+    return stop(1, 'no Redis');
+  }
+  state.redis = redis;
+  log(
+    `no Redis at ${printable(url)}: started a private redis-server at ${redis.url} ` +
+      `(pid ${redis.child.pid}; nothing is persisted)`,
+  );
+  redis.child.on('exit', (code, signal) => {
+    if (!state.stopping) {
+      fail(`the private Redis exited (${describeExit(code, signal)}): stopping the apps`);
+      void stop(1, 'Redis exited');
+    }
   });
-  const prefix = (stream, target) => {
-    let buffered = '';
-    stream.on('data', (chunk) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop();
-      for (const line of lines) target.write(`[${name}] ${line}\n`);
-    });
-  };
-  prefix(child.stdout, process.stdout);
-  prefix(child.stderr, process.stderr);
-  return child;
+  return redis.url;
 }
 
 async function main() {
-  buildIfNeeded();
-  let redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-  let redis = null;
-  if (!(await answersPing(redisUrl))) {
-    redis = await privateRedis();
-    if (!redis) {
-      console.error(
-        `[start] No Redis answers at ${redisUrl} and redis-server is not on the PATH.\n` +
-          '[start] Start one (e.g. `docker run -d -p 127.0.0.1:6379:6379 redis:7.0`) or set REDIS_URL, then run npm start again.',
-      );
-      process.exit(1);
-    }
-    log(
-      `no Redis at ${redisUrl}: started a private redis-server at ${redis.url} for this run (nothing is persisted)`,
-    );
-    redisUrl = redis.url;
+  const reason = buildReason(ROOT, Object.values(ENTRIES));
+  if (reason) {
+    log(`${reason}: building`);
+    const code = await build(ROOT, (child) => (state.build = child));
+    state.build = null;
+    if (state.stopping) return;
+    if (code !== 0) return stop(code, 'the build failed');
   }
+  const redisUrl = await resolveRedis();
+  if (state.stopping) return;
+
   const env = {
     ...process.env,
-    REDIS_URL: redisUrl,
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     NODE_ENV: process.env.NODE_ENV || 'development',
   };
-  const children = [run('api', ENTRIES.api, env), run('worker', ENTRIES.worker, env)];
-  log(
-    `api on http://127.0.0.1:${env.PORT || 3000} (docs at /docs), worker health on :${env.WORKER_PORT || 3001}`,
-  );
-
-  let stopping = false;
-  const stop = async (code) => {
-    if (stopping) return;
-    stopping = true;
-    log('stopping');
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', resolve);
-            child.kill('SIGTERM');
-            setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
-          }),
-      ),
-    );
-    if (redis) {
-      redis.child.kill('SIGTERM');
-      await new Promise((resolve) =>
-        redis.child.exitCode !== null ? resolve() : redis.child.once('exit', resolve),
-      );
-      rmSync(redis.dir, { recursive: true, force: true });
-    }
-    log(`stopped (exit code ${code})`);
-    process.exit(code);
-  };
-  process.on('SIGTERM', () => void stop(0));
-  process.on('SIGINT', () => void stop(0));
-  for (const child of children) {
-    child.on('exit', (code, signal) => {
-      if (stopping) return;
-      console.error(
-        `[start] a process exited unexpectedly (code ${code}, signal ${signal}): stopping the others`,
-      );
-      void stop(code || 1);
+  for (const [name, entry] of Object.entries(ENTRIES)) {
+    const app = runApp(name, entry, env, ROOT);
+    state.apps.push(app);
+    app.on('exit', (code, signal) => {
+      if (state.stopping) return;
+      fail(`the ${name} exited unexpectedly (${describeExit(code, signal)}): stopping the others`);
+      void stop(1, `the ${name} exited`);
     });
   }
+  const [api, worker] = state.apps;
+  log(
+    `api on http://127.0.0.1:${env.PORT || 3000} (docs at /docs, pid ${api.pid}), ` +
+      `worker health on :${env.WORKER_PORT || 3001} (pid ${worker.pid})`,
+  );
 }
 
 main().catch((error) => {
-  console.error(error);
-  process.exit(1);
+  fail(error.stack || String(error));
+  void stop(1, 'an error in npm start');
 });

@@ -29,6 +29,8 @@ const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { 
   secrets?: Record<string, { file?: string }>;
 };
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const nginx = readFileSync(join(ROOT, 'deploy', 'nginx.conf'), 'utf8');
+const dockerignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
 const nestCli = JSON.parse(readFileSync(join(ROOT, 'nest-cli.json'), 'utf8')) as {
   projects: Record<string, { sourceRoot: string; entryFile: string }>;
 };
@@ -48,6 +50,7 @@ describe('docker-compose.yml agrees with the code', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
       'api-1',
       'api-2',
+      'proxy',
       'redis',
       'worker-1',
       'worker-2',
@@ -67,7 +70,10 @@ describe('docker-compose.yml agrees with the code', () => {
       const env = api.environment ?? {};
       for (const variable of Object.keys(env)) expect(CONFIG_VARIABLE_NAMES).toContain(variable);
       const port = env.PORT;
-      expect(api.ports?.some((p) => p.endsWith(`:${port}`))).toBe(true);
+      // Reached only through the proxy, whose one hop of X-Forwarded-For it trusts.
+      expect(api.ports ?? []).toEqual([]);
+      expect(env.TRUST_PROXY).toBe('1');
+      expect(nginx).toContain(`server ${name}:${port}`);
       expect(api.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${port}/health`);
       expect(env.REDIS_URL).toBe('redis://redis:6379');
       expect(api.depends_on?.redis.condition).toBe('service_healthy');
@@ -92,6 +98,7 @@ describe('docker-compose.yml agrees with the code', () => {
   it('does not publish a password-less Redis on the host', () => {
     const redis = compose.services.redis;
     const hasPassword = /--requirepass|--aclfile/.test(redis.command?.join(' ') ?? '');
+    expect(hasPassword || (redis.ports ?? []).length === 0).toBe(true);
     if (!hasPassword) expect(redis.ports ?? []).toEqual([]);
   });
 
@@ -103,6 +110,37 @@ describe('docker-compose.yml agrees with the code', () => {
     expect(env.USERS_FILE).toBe('/run/secrets/users');
     expect(api.secrets).toContain('users');
     expect(compose.secrets?.users.file).toBe('./users.json');
+  });
+
+  it('publishes only the proxy, which replaces X-Forwarded-For and balances both api replicas', () => {
+    const published = Object.entries(compose.services)
+      .filter(([, service]) => (service.ports ?? []).length > 0)
+      .map(([name]) => name);
+    expect(published).toEqual(['proxy']);
+    const proxy = compose.services.proxy;
+    expect(proxy.volumes).toContain('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro');
+    expect(proxy.ports).toEqual(['3000:8080']);
+    expect(nginx).toMatch(/listen 8080;/);
+    expect(nginx).toMatch(/proxy_set_header X-Forwarded-For \$remote_addr;/);
+    for (const api of apis) expect(proxy.depends_on?.[api].condition).toBe('service_healthy');
+  });
+
+  it('pins every image to an exact version and restarts every service', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect({ name, restart: (service as { restart?: string }).restart }).toEqual({
+        name,
+        restart: 'unless-stopped',
+      });
+      if (service.build) continue;
+      expect({ name, image: service.image }).toEqual({
+        name,
+        image: expect.stringMatching(/^[\w/-]+:\d+\.\d+\.\d+(-[\w.]+)?$/),
+      });
+    }
+    for (const [, image] of dockerfile.matchAll(/^FROM\s+(\S+)\s+AS/gim)) {
+      if (!image.includes(':')) continue; // a previous stage
+      expect(image).toMatch(/:\d+\.\d+\.\d+-/);
+    }
   });
 
   it('gives each worker replica its own stable consumer name', () => {
@@ -129,6 +167,15 @@ describe('docker-compose.yml agrees with the code', () => {
 });
 
 describe('Dockerfile', () => {
+  it('builds from a context without secrets, local state, tests or benchmarks', () => {
+    for (const entry of ['.env', '.env.*', 'users.json', '.git', 'node_modules', 'dist', 'test'])
+      expect(dockerignore).toContain(entry);
+    expect(dockerignore).toEqual(expect.arrayContaining(['bench', '*.tsbuildinfo']));
+    // What the build copies is not ignored.
+    for (const [, source] of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm))
+      expect(dockerignore).not.toContain(source);
+  });
+
   it('is multi-stage and its runtime stage runs the built api by default', () => {
     const stages = [...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\w+)/gim)].map((m) => m[1]);
     expect(stages.length).toBeGreaterThanOrEqual(3);

@@ -1,21 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../support/free-port';
+import { sleep } from '../support/sleep';
 
-jest.setTimeout(240_000);
+jest.setTimeout(300_000);
 
 const ROOT = join(__dirname, '..', '..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function healthy(port: number): Promise<boolean> {
   try {
@@ -25,65 +17,233 @@ async function healthy(port: number): Promise<boolean> {
   }
 }
 
-/**
- * `npm start` from a clean clone of the committed tree (node_modules linked, not reinstalled):
- * it builds, finds no Redis at REDIS_URL, starts a private one, brings up the api and the worker,
- * and stops everything on SIGTERM.
- */
-describe('npm start from a clean clone', () => {
-  const clone = mkdtempSync(join(tmpdir(), 'sessions-clone-'));
-  let child: ChildProcess | undefined;
-  let output = '';
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
-  afterAll(() => {
-    if (child?.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
-    rmSync(clone, { recursive: true, force: true });
-  });
+/** One `npm start` run, as a terminal job: its own process group, output collected. */
+class NpmStart {
+  output = '';
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
 
-  it('builds, starts a private Redis, answers /health on the api and the worker, and stops on SIGTERM', async () => {
-    execFileSync('git', ['clone', '--quiet', ROOT, clone]);
-    symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'), 'dir');
-    const [port, workerPort, closedPort] = await Promise.all([freePort(), freePort(), freePort()]);
-    child = spawn('npm', ['start'], {
-      cwd: clone,
+  constructor(
+    cwd: string,
+    readonly port: number,
+    readonly workerPort: number,
+    env: Record<string, string | undefined>,
+  ) {
+    this.child = spawn('npm', ['start'], {
+      cwd,
+      // As a user types it: jest's NODE_ENV=test would keep npm start out of development.
       env: {
         ...process.env,
-        // As a user types it: jest's NODE_ENV=test would keep npm start out of development.
         NODE_ENV: undefined,
         PORT: String(port),
         WORKER_PORT: String(workerPort),
-        REDIS_URL: `redis://127.0.0.1:${closedPort}`,
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, like a terminal job: Ctrl-C or `kill -- -pgid` reaches every process.
       detached: true,
     });
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    this.child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.exited = new Promise((resolve) => this.child.once('close', (code) => resolve(code)));
+  }
 
-    const deadline = Date.now() + 180_000;
-    while (!((await healthy(port)) && (await healthy(workerPort)))) {
-      if (child.exitCode !== null) throw new Error(`npm start exited:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`not healthy in time:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
+  static async start(cwd: string, env: Record<string, string | undefined> = {}) {
+    const [port, workerPort] = await Promise.all([freePort(), freePort()]);
+    return new NpmStart(cwd, port, workerPort, env);
+  }
+
+  async untilHealthy(): Promise<void> {
+    const deadline = Date.now() + 240_000;
+    while (!((await healthy(this.port)) && (await healthy(this.workerPort)))) {
+      if (this.child.exitCode !== null) throw new Error(`npm start exited:\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`not healthy in time:\n${this.output}`);
+      await sleep(250);
     }
-    expect(output).toMatch(/building/);
-    expect(output).toMatch(/started a private redis-server/);
-    const ping = await (await fetch(`http://127.0.0.1:${port}/ping`)).json();
-    expect(ping).toEqual({ pong: true });
+  }
 
-    const exited = new Promise<void>((resolve) => child!.once('close', () => resolve()));
-    process.kill(-child.pid!, 'SIGTERM');
-    await exited;
-    expect(output).toMatch(/\[start\] stopping/);
-    expect(output).toMatch(/\[start\] stopped \(exit code 0\)/);
-    expect(await healthy(port)).toBe(false);
-    expect(await healthy(workerPort)).toBe(false);
-    // Nothing of this run is left: not the apps, not the private Redis.
-    const leftovers = execFileSync('ps', ['-eo', 'args'])
+  /** The pids npm start reported for the api, the worker and the private Redis. */
+  pids(): { api: number; worker: number; redis: number | null } {
+    const pid = (pattern: RegExp) => Number(pattern.exec(this.output)?.[1] ?? NaN);
+    const redis = pid(/private redis-server at \S+ \(pid (\d+)/);
+    return {
+      api: pid(/docs at \/docs, pid (\d+)\)/),
+      worker: pid(/worker health on :\d+ \(pid (\d+)\)/),
+      redis: Number.isNaN(redis) ? null : redis,
+    };
+  }
+
+  /** A signal to the whole job (what the terminal sends), or to npm start's group leader only. */
+  signal(signal: NodeJS.Signals): void {
+    process.kill(-this.child.pid!, signal);
+  }
+
+  killGroup(): void {
+    if (this.child.exitCode === null) {
+      try {
+        process.kill(-this.child.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+}
+
+/** `npm start` from a clean clone of the committed tree (node_modules linked, not reinstalled). */
+describe('npm start from a clean clone', () => {
+  const clone = mkdtempSync(join(tmpdir(), 'sessions-clone-'));
+  const runs: NpmStart[] = [];
+  const start = async (env: Record<string, string | undefined> = {}) => {
+    const run = await NpmStart.start(clone, env);
+    runs.push(run);
+    return run;
+  };
+  const closedRedis = async () => `redis://127.0.0.1:${await freePort()}`;
+
+  beforeAll(() => {
+    execFileSync('git', ['clone', '--quiet', ROOT, clone]);
+    symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'), 'dir');
+  });
+  afterAll(() => {
+    for (const run of runs) run.killGroup();
+    rmSync(clone, { recursive: true, force: true });
+  });
+
+  /** Every process the run reported is gone, and nothing runs from the clone. */
+  function expectNoLeftovers(run: NpmStart): void {
+    const { api, worker, redis } = run.pids();
+    for (const pid of [api, worker, redis].filter((p): p is number => p !== null))
+      expect({ pid, alive: alive(pid) }).toEqual({ pid, alive: false });
+    const fromClone = execFileSync('ps', ['-eo', 'args'])
       .toString()
       .split('\n')
       .filter((line) => line.includes(clone));
-    expect(leftovers).toEqual([]);
+    expect(fromClone).toEqual([]);
+  }
+
+  it('builds, starts a private Redis, answers /health on the api and the worker, and stops on SIGTERM', async () => {
+    const run = await start({ REDIS_URL: await closedRedis() });
+    await run.untilHealthy();
+    expect(run.output).toMatch(/no build found: building/);
+    expect(run.output).toMatch(/started a private redis-server/);
+    const ping = await (await fetch(`http://127.0.0.1:${run.port}/ping`)).json();
+    expect(ping).toEqual({ pong: true });
+    const { redis } = run.pids();
+    // Redis runs in its own process group: a Ctrl-C in the terminal does not reach it.
+    expect(
+      execFileSync('ps', ['-o', 'pgid=', '-p', String(redis)])
+        .toString()
+        .trim(),
+    ).toBe(String(redis));
+
+    run.signal('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.output).toMatch(/\[start\] stopping \(received SIGTERM\)/);
+    expect(run.output).toMatch(/\[start\] stopped \(exit code 0\)/);
+    expect(await healthy(run.port)).toBe(false);
+    expect(await healthy(run.workerPort)).toBe(false);
+    expectNoLeftovers(run);
+  });
+
+  it('Ctrl-C: the apps drain first, the private Redis is stopped last, the build is not redone', async () => {
+    const run = await start({ REDIS_URL: await closedRedis() });
+    await run.untilHealthy();
+    expect(run.output).not.toMatch(/building/);
+    const { redis } = run.pids();
+    run.signal('SIGINT'); // the terminal sends it to the foreground group, Redis is not in it
+    await sleep(200);
+    expect(alive(redis!)).toBe(true); // still serving the apps while they stop
+    expect(await run.exited).toBe(0);
+    expectNoLeftovers(run);
+  });
+
+  it('closing the terminal (SIGHUP) stops everything, the private Redis and its folder included', async () => {
+    const run = await start({ REDIS_URL: await closedRedis() });
+    await run.untilHealthy();
+    const dir = /--dir (\S+)/.exec(
+      execFileSync('ps', ['-o', 'args=', '-p', String(run.pids().redis)]).toString(),
+    )?.[1];
+    run.signal('SIGHUP');
+    expect(await run.exited).toBe(0);
+    expect(run.output).toMatch(/stopping \(received SIGHUP\)/);
+    expectNoLeftovers(run);
+    if (dir) expect(existsSync(dir)).toBe(false);
+  });
+
+  it('the private Redis killed while the apps run: says so, stops the apps, exits non-zero', async () => {
+    const run = await start({ REDIS_URL: await closedRedis() });
+    await run.untilHealthy();
+    process.kill(run.pids().redis!, 'SIGKILL');
+    const code = await run.exited;
+    expect(run.output).toMatch(/the private Redis exited \(signal SIGKILL\)/);
+    expect(code).not.toBe(0);
+    expect(run.output).toMatch(/stopped \(exit code 1\)/);
+    expectNoLeftovers(run);
+  });
+
+  it('an app that dies stops the others with a non-zero exit code', async () => {
+    const run = await start({ REDIS_URL: await closedRedis() });
+    await run.untilHealthy();
+    process.kill(run.pids().worker, 'SIGKILL');
+    expect(await run.exited).toBe(1);
+    expect(run.output).toMatch(/the worker exited unexpectedly \(signal SIGKILL\)/);
+    expectNoLeftovers(run);
+  });
+
+  it('a TLS or Cluster Redis is used as configured, never replaced by a private one', async () => {
+    for (const env of [
+      { REDIS_URL: 'rediss://127.0.0.1:1' },
+      { REDIS_CLUSTER_NODES: '127.0.0.1:1,127.0.0.1:2' },
+    ]) {
+      const run = await start(env);
+      const deadline = Date.now() + 60_000;
+      while (!/\[start\] api on/.test(run.output) && Date.now() < deadline) await sleep(100);
+      expect(run.output).toMatch(/using (the Redis Cluster|rediss:)/);
+      expect(run.output).not.toMatch(/private redis-server/);
+      run.signal('SIGTERM');
+      await run.exited;
+      expectNoLeftovers(run);
+    }
+  });
+
+  it('a changed build input (package.json) or a deleted Lua script triggers a clean build', async () => {
+    const script = join(clone, 'libs/session/src/scripts/unindexSession-2.lua');
+    const built = (root: string) =>
+      join(root, 'dist/apps/api/libs/session/src/scripts/unindexSession-2.lua');
+    expect(existsSync(built(clone))).toBe(true);
+    const now = new Date();
+    utimesSync(join(clone, 'package.json'), now, now);
+    unlinkSync(script);
+    const run = await start({ REDIS_URL: await closedRedis() });
+    // The api cannot start without the script: what matters is that the build ran and cleaned.
+    const deadline = Date.now() + 240_000;
+    while (!/\[start\] (api on|stopped)/.test(run.output) && Date.now() < deadline)
+      await sleep(250);
+    expect(run.output).toMatch(/build inputs changed: building/);
+    expect(existsSync(built(clone))).toBe(false);
+    run.signal('SIGTERM');
+    await run.exited;
+    execFileSync('git', ['checkout', '--', script], { cwd: clone });
+  });
+
+  it('SIGTERM during the build stops the build and exits without starting anything', async () => {
+    utimesSync(join(clone, 'package.json'), new Date(), new Date());
+    const run = await start({ REDIS_URL: await closedRedis() });
+    const deadline = Date.now() + 60_000;
+    while (!/building/.test(run.output) && Date.now() < deadline) await sleep(50);
+    await sleep(500);
+    run.signal('SIGTERM');
+    await run.exited;
+    expect(run.output).toMatch(/stopping \(received SIGTERM\)/);
+    expect(run.output).not.toMatch(/api on http/);
+    expectNoLeftovers(run);
   });
 });

@@ -140,23 +140,23 @@ describe('Worker killed mid-batch (SIGKILL), restarted under the same name, kill
     const traffic = new Traffic(fx);
     const firstVictim = await startWorker(VICTIM);
     traffic.start();
-    let leftAtKills: number[] = [];
+    const leftAtKills: number[] = [];
     let final: AppProcess | undefined;
     try {
       await sleep(500);
-      const first = await killMidBatch(firstVictim);
-      const eventsAtFirstKill = traffic.events;
-      const restarted = await startWorker(VICTIM);
-      await sleep(1000);
-      const second = await killMidBatch(restarted);
-      const eventsAtSecondKill = traffic.events;
-      leftAtKills = [first, second];
-      final = await startWorker(VICTIM);
-      await sleep(1000);
+      // Kill, restart under the same name, kill again: until two kills caught entries in flight
+      // (a kill can land just after the victim acknowledged its batch on a busy machine).
+      let victim = firstVictim;
+      for (let attempt = 0; attempt < 6 && leftAtKills.filter((n) => n > 0).length < 2; attempt++) {
+        leftAtKills.push(await killMidBatch(victim));
+        victim = await startWorker(VICTIM);
+        await sleep(1000);
+      }
+      final = victim;
       console.log(
-        `worker faults: ${VICTIM} killed with SIGKILL after ${eventsAtFirstKill} events holding ${first} ` +
-          `unacknowledged entries, restarted under the same name, killed again after ${eventsAtSecondKill} ` +
-          `events holding ${second}, restarted again`,
+        `worker faults: ${VICTIM} killed with SIGKILL ${leftAtKills.length} times during ` +
+          `${traffic.events} events, holding ${leftAtKills.join(', ')} unacknowledged entries, ` +
+          `restarted under the same name each time`,
       );
     } finally {
       await traffic.stop();
@@ -177,16 +177,15 @@ describe('Worker killed mid-batch (SIGKILL), restarted under the same name, kill
     for (const stream of fx.service.keys.allEventStreams())
       deadLetters += await fx.redis.xlen(`${stream}:dead`);
     console.log(
-      `worker faults: ${traffic.events} lifecycle events while the worker crashed twice ` +
-        `(entries left unacknowledged at the kills: ${leftAtKills.join(' and ')}); drained in ${drainMs} ms; ` +
+      `worker faults: ${traffic.events} lifecycle events while the worker crashed ${leftAtKills.length} times ` +
+        `(entries left unacknowledged at the kills: ${leftAtKills.join(', ')}); drained in ${drainMs} ms; ` +
         `pending ${state.pending}, lag ${state.lag}, dead letters ${deadLetters}; replayed ${report.events} events: ` +
         `${report.sessions} live sessions (app side expects ${traffic.liveCount}) of ${report.users} users, ` +
         `${report.differences.length} differences, ${report.unreadableEvents} unreadable`,
     );
 
-    // The kills really happened mid-batch: entries were delivered to w1 and never acknowledged.
-    expect(leftAtKills.length).toBe(2);
-    expect(leftAtKills.every((n) => n > 0)).toBe(true);
+    // Two kills really happened mid-batch: entries were delivered to w1 and never acknowledged.
+    expect(leftAtKills.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
     expect(await pendingOf(VICTIM)).toBe(0);
     expect(state).toEqual({ pending: 0, lag: 0 });
     expect(deadLetters).toBe(0);
