@@ -14,7 +14,7 @@
 const { rmSync } = require('node:fs');
 const { join } = require('node:path');
 const { build, buildReason } = require('./start/build');
-const { describeExit, runApp, stopProcess } = require('./start/processes');
+const { describeExit, isRunning, runApp, stopProcess } = require('./start/processes');
 const { probe, replaceable, startPrivateRedis } = require('./start/redis');
 
 const ROOT = join(__dirname, '..');
@@ -42,6 +42,8 @@ async function stop(code, reason) {
   );
   forced = appsKilled.some(Boolean) || forced;
   if (state.redis) {
+    const running = isRunning(state.redis.child) ? 'still running' : 'already gone';
+    log(`apps stopped; stopping the private Redis (pid ${state.redis.child.pid}, ${running})`);
     forced = (await stopProcess(state.redis.child, REDIS_STOP_TIMEOUT_MS, true)) || forced;
     rmSync(state.redis.dir, { recursive: true, force: true });
   }

@@ -31,7 +31,9 @@ function probe(url) {
     socket.setTimeout(1000, () => done(socket.connecting ? 'absent' : 'other'));
     socket.on('error', () => done('absent'));
     socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (data) => done(/^(\+PONG|-NOAUTH)/.test(data.toString()) ? 'redis' : 'other'));
+    socket.on('data', (data) =>
+      done(/^(\+PONG|-NOAUTH)/.test(data.toString()) ? 'redis' : 'other'),
+    );
   });
 }
 
