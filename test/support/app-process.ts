@@ -71,6 +71,11 @@ export class AppProcess {
     return (await fetch(`http://127.0.0.1:${this.port}/metrics`)).text();
   }
 
+  /** The signal that ended the process (null while alive or after a normal exit). */
+  get exitSignal(): NodeJS.Signals | null {
+    return this.child.signalCode;
+  }
+
   get alive(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }

@@ -86,6 +86,16 @@ export class RedisServerProcess {
     this.removeDir();
   }
 
+  /** Freezes the server (SIGSTOP): its connections stay open and nothing answers. */
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** Undoes freeze() (SIGCONT). */
+  thaw(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** Stops (if running) and starts again on the same port with the same args. Data is lost. */
   async restart(): Promise<void> {
     await this.stop();

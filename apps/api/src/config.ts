@@ -39,6 +39,8 @@ export interface ApiConfig extends SessionEnvConfig {
   bodyLimitBytes: number;
   /** Origins besides the api's own from which browsers may log in and write with the cookie. */
   allowedOrigins: string[];
+  /** The api exits within this after SIGTERM/SIGINT; in-flight requests get most of it. */
+  shutdownTimeoutMs: number;
 }
 
 /** Every environment variable the api reads, with its default. */
@@ -105,6 +107,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description: 'largest JSON body accepted (413 beyond); compressed bodies are refused (415)',
   },
   {
+    name: 'SHUTDOWN_TIMEOUT_MS',
+    default: '8000',
+    description:
+      'the api exits within this after SIGTERM/SIGINT (inside Docker’s 10 s grace); in-flight requests get most of it',
+  },
+  {
     name: 'ALLOWED_ORIGINS',
     default: undefined,
     description:
@@ -146,6 +154,7 @@ export function loadConfig(env: Env = process.env): ApiConfig {
     allowedOrigins: allowedOrigins(reader),
     sessionWriteRateLimit: reader.integer('SESSION_WRITE_RATE_LIMIT', 0, 1_000_000),
     bodyLimitBytes: reader.integer('BODY_LIMIT_BYTES', 1024, 10 * 1024 * 1024),
+    shutdownTimeoutMs: reader.integer('SHUTDOWN_TIMEOUT_MS', 1000, 600_000),
   };
 }
 

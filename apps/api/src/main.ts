@@ -1,5 +1,6 @@
 import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory';
+import { armShutdownDeadline } from '@app/config';
 import { loadConfig } from './config';
 
 export { configureApp, createApp } from './app.factory';
@@ -7,6 +8,7 @@ export { configureApp, createApp } from './app.factory';
 async function bootstrap(): Promise<void> {
   const config = loadConfig(process.env);
   const app = await createApp(config);
+  armShutdownDeadline(config.shutdownTimeoutMs);
   await app.listen(config.port);
   app.get(Logger).log(`api listening on ${await app.getUrl()}`, 'Bootstrap');
 }

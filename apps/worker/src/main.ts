@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError } from '@app/config';
+import { armShutdownDeadline, ConfigError } from '@app/config';
 import type { RedisStreamsServer } from '@app/streams';
 import { loadWorkerConfig } from './worker.config';
 import { WORKER_STREAMS_SERVER } from './worker.constants';
@@ -14,6 +14,7 @@ async function bootstrap(): Promise<void> {
     logger: ['log', 'warn', 'error'],
   });
   app.enableShutdownHooks();
+  armShutdownDeadline(config.shutdownTimeoutMs);
   app.connectMicroservice(
     { strategy: app.get<RedisStreamsServer>(WORKER_STREAMS_SERVER) },
     { inheritAppConfig: true },

@@ -43,8 +43,9 @@ export const WORKER_CONFIG_VARIABLES: readonly ConfigVariable[] = [
   },
   {
     name: 'WORKER_SHUTDOWN_TIMEOUT_MS',
-    default: '10000',
-    description: 'how long SIGTERM waits for running handlers',
+    default: '8000',
+    description:
+      'the worker exits within this after SIGTERM/SIGINT (inside Docker’s 10 s grace); unfinished entries stay pending',
   },
   {
     name: 'SESSION_SWEEP_BATCH',

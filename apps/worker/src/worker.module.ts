@@ -52,7 +52,8 @@ function createStreamsServer(config: WorkerConfig, sessions: SessionService): Re
     claimIntervalMs: Math.floor(config.claimIdleMs / 3),
     maxDeliveries: config.maxDeliveries,
     deadLetterStream: (stream) => `${stream}:dead`,
-    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    // Handlers get most of the bound; the rest is for closing connections (see main.ts).
+    shutdownTimeoutMs: Math.floor(config.shutdownTimeoutMs * 0.75),
     // A new group replays the retained history, so projections are built from scratch.
     startId: '0',
     orderingKey: (data) =>

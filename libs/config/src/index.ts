@@ -8,3 +8,4 @@ export {
   type SessionEnvConfig,
   sessionRedisConfig,
 } from './session-env';
+export { armShutdownDeadline } from './shutdown-deadline';
