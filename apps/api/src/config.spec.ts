@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       allowedOrigins: [],
       sessionWriteRateLimit: 60,
       bodyLimitBytes: 32_768,
+      shutdownTimeoutMs: 8000,
       streamPartitions: 16,
       logLevel: 'info',
     });
@@ -70,6 +71,7 @@ describe('loadConfig', () => {
       LOGIN_RATE_LIMIT: '0',
       SESSION_STREAM_PARTITIONS: '32',
       LOG_LEVEL: 'DEBUG',
+      SHUTDOWN_TIMEOUT_MS: '20000',
     });
     expect(config).toEqual({
       nodeEnv: 'development',
@@ -91,6 +93,7 @@ describe('loadConfig', () => {
       allowedOrigins: [],
       sessionWriteRateLimit: 60,
       bodyLimitBytes: 32_768,
+      shutdownTimeoutMs: 20_000,
       streamPartitions: 32,
       logLevel: 'debug',
     });
