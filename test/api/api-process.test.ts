@@ -77,7 +77,7 @@ describe('api process (main.ts)', () => {
     });
     try {
       const url = await waitFor(
-        () => /api listening on (http:\/\/\S+?)"/.exec(run.output())?.[1],
+        () => /api listening on (http:\/\/[^\s"]+)/.exec(run.output())?.[1],
         20_000,
       );
       await request(url)
@@ -104,7 +104,7 @@ describe('api process (main.ts)', () => {
     });
     try {
       const url = await waitFor(
-        () => /api listening on (http:\/\/\S+?)"/.exec(run.output())?.[1],
+        () => /api listening on (http:\/\/[^\s"]+)/.exec(run.output())?.[1],
         20_000,
       );
       await request(url).get('/ping').expect(200, { pong: true });

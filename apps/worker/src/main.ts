@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { armShutdownDeadline, ConfigError } from '@app/config';
+import { armShutdownDeadline, ConfigError, createRootLogger, PinoNestLogger } from '@app/config';
 import type { RedisStreamsServer } from '@app/streams';
 import { loadWorkerConfig } from './worker.config';
 import { WORKER_STREAMS_SERVER } from './worker.constants';
@@ -10,11 +10,13 @@ import { WorkerModule } from './worker.module';
 /** The worker: a Nest microservice on our Redis Streams transport, plus /health and /metrics. */
 async function bootstrap(): Promise<void> {
   const config = loadWorkerConfig();
+  // The same logging as the api: JSON lines (human-readable in development), LOG_LEVEL.
+  const root = createRootLogger(config);
   const app = await NestFactory.create(WorkerModule.forConfig(config), {
-    logger: ['log', 'warn', 'error'],
+    logger: new PinoNestLogger(root),
   });
   app.enableShutdownHooks();
-  armShutdownDeadline(config.shutdownTimeoutMs);
+  armShutdownDeadline(config.shutdownTimeoutMs, (message) => root.error(message));
   app.connectMicroservice(
     { strategy: app.get<RedisStreamsServer>(WORKER_STREAMS_SERVER) },
     { inheritAppConfig: true },

@@ -14,6 +14,11 @@ const HOST = /^[A-Za-z0-9.:_-]{1,253}$/;
 /** Every environment variable the worker reads, with its default (checked against docker-compose.yml). */
 export const WORKER_CONFIG_VARIABLES: readonly ConfigVariable[] = [
   ...SESSION_ENV_VARIABLES,
+  {
+    name: 'NODE_ENV',
+    default: undefined,
+    description: 'development writes human-readable log lines; anything else JSON lines',
+  },
   { name: 'WORKER_PORT', default: '3001', description: 'HTTP port of /health and /metrics' },
   {
     name: 'WORKER_HOST',
@@ -57,6 +62,8 @@ export const WORKER_CONFIG_VARIABLES: readonly ConfigVariable[] = [
 export interface WorkerConfig extends SessionEnvConfig {
   port: number;
   host: string;
+  /** `development` or production-like (anything else). */
+  nodeEnv: string;
   consumerName: string;
   concurrency: number;
   maxDeliveries: number;
@@ -72,6 +79,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const reader = new EnvReader(env, WORKER_CONFIG_VARIABLES);
   return {
     ...readSessionEnv(reader),
+    nodeEnv: reader.string('NODE_ENV') ?? 'production',
     port: reader.integer('WORKER_PORT', 0, 65_535),
     host: reader.matching('WORKER_HOST', HOST),
     consumerName: reader.string('WORKER_CONSUMER_NAME') ?? hostname(),

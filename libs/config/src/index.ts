@@ -9,3 +9,10 @@ export {
   sessionRedisConfig,
 } from './session-env';
 export { armShutdownDeadline } from './shutdown-deadline';
+export {
+  createRootLogger,
+  type LoggingConfig,
+  PinoNestLogger,
+  REDACTED,
+  REDACTED_PATHS,
+} from './logging';

@@ -1,44 +1,11 @@
 import type { Params } from 'nestjs-pino';
-import {
-  type DestinationStream,
-  type Logger,
-  type LoggerOptions,
-  pino,
-  stdSerializers,
-} from 'pino';
+import { type DestinationStream, type Logger, stdSerializers } from 'pino';
+import { createRootLogger as createProcessLogger } from '@app/config';
+
+export { REDACTED, REDACTED_PATHS } from '@app/config';
 import type { ApiConfig } from '../config';
 import { requestContext } from './request-logging';
 import { scrubText, scrubValues } from './scrub-secrets';
-
-/**
- * Everything secret that can reach a log line: the session token (cookie, x-session-id header,
- * bearer header, the Set-Cookie answer), the CSRF token and passwords. Paths follow pino's redact
- * syntax; the generic ones cover objects an app logs by hand (`logger.info({ token })`).
- */
-export const REDACTED_PATHS: readonly string[] = [
-  'req.headers.cookie',
-  'req.headers.authorization',
-  'req.headers["x-session-id"]',
-  'req.headers["x-csrf-token"]',
-  'req.headers["proxy-authorization"]',
-  'req.query.token',
-  'req.body',
-  'res.headers["set-cookie"]',
-  'password',
-  'token',
-  'csrfToken',
-  'sessionToken',
-  'cookie',
-  'authorization',
-  '*.password',
-  '*.token',
-  '*.csrfToken',
-  '*.sessionToken',
-  '*.cookie',
-  '*.authorization',
-];
-
-export const REDACTED = '[Redacted]';
 
 /** pino's request serializer, with anything token-shaped scrubbed from the url, params and query. */
 export function requestSerializer(
@@ -56,17 +23,14 @@ export function requestSerializer(
  * fields) and by shape (tokens in urls, params and query: see scrub-secrets.ts).
  */
 export function createRootLogger(config: ApiConfig, destination?: DestinationStream): Logger {
-  const options: LoggerOptions = {
-    level: config.logLevel,
-    redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
-    mixin: requestContext,
-    serializers: {
-      req: requestSerializer,
-      res: stdSerializers.res,
-      err: stdSerializers.err,
+  return createProcessLogger(
+    config,
+    {
+      mixin: requestContext,
+      serializers: { req: requestSerializer, res: stdSerializers.res, err: stdSerializers.err },
     },
-  };
-  return destination ? pino(options, destination) : pino(options);
+    destination,
+  );
 }
 
 /**
