@@ -3,6 +3,7 @@ import { testRedisUrl, uniquePrefix } from '../support/test-redis';
 
 jest.setTimeout(120_000);
 
+// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/;
 
 /** The lines a process wrote, parsed as JSON where they are JSON. */

@@ -116,7 +116,8 @@ export class PinoNestLogger implements LoggerService {
     params: unknown[],
     fields: Record<string, unknown> = {},
   ): void {
-    const context = typeof params.at(-1) === 'string' ? (params.at(-1) as string) : undefined;
+    const last = params.at(-1);
+    const context = typeof last === 'string' ? last : undefined;
     const bindings = context ? { context, ...fields } : fields;
     if (message instanceof Error) this.root[level]({ ...bindings, err: message }, message.message);
     else if (typeof message === 'object' && message !== null)
