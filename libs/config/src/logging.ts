@@ -121,7 +121,7 @@ export class PinoNestLogger implements LoggerService {
     const bindings = context ? { context, ...fields } : fields;
     if (message instanceof Error) this.root[level]({ ...bindings, err: message }, message.message);
     else if (typeof message === 'object' && message !== null)
-      this.root[level]({ ...bindings, ...(message as object) });
+      this.root[level]({ ...bindings, ...message });
     else this.root[level](bindings, String(message));
   }
 }
