@@ -81,7 +81,8 @@ class SessionTestingTargetModule {
 @Module({})
 export class SessionTestingModule {
   static forRoot(options: SessionTestingOptions = {}): DynamicModule {
-    const { redisUrl: _redisUrl, ...libraryOptions } = options;
+    const libraryOptions: Partial<SessionModuleOptions> = { ...options };
+    delete (libraryOptions as SessionTestingOptions).redisUrl;
     const target = SessionTestingTargetModule.register(options);
     return {
       module: SessionTestingModule,
