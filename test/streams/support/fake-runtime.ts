@@ -1,4 +1,7 @@
+import type { MessageHandler } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
+import type { RedisStreamsContext } from '@app/streams/redis-streams.context';
+import type { HandlerHost } from '@app/streams/redis-streams.processor';
 import {
   resolveServerOptions,
   type RedisStreamsServerOptions,
@@ -13,14 +16,35 @@ export type SentCommand = (string | number)[];
  * (`call`, pipelines, MULTI) and answers with `reply`, which may throw to simulate an error.
  */
 export class FakeRedis {
+  /** A `reply` answering this blocks the call until disconnect() (a BLOCK nobody ends). */
+  static readonly BLOCK = Symbol('block');
   readonly sent: SentCommand[] = [];
   status = 'ready';
+  private readonly blocked: ((err: Error) => void)[] = [];
+  private readonly listeners: { event: string; listener: (...args: unknown[]) => void }[] = [];
 
   constructor(public reply: (command: SentCommand) => unknown = () => 'OK') {}
 
   async call(...command: SentCommand): Promise<unknown> {
+    if (this.status === 'end') throw new Error('Connection is closed.');
     this.sent.push(command);
-    return this.reply(command);
+    const answer = await this.reply(command);
+    if (answer !== FakeRedis.BLOCK) return answer;
+    return new Promise((_, reject) => this.blocked.push(reject));
+  }
+
+  async connect(): Promise<void> {
+    this.status = 'ready';
+  }
+
+  disconnect(): void {
+    this.status = 'end';
+    this.blocked.splice(0).forEach((reject) => reject(new Error('Connection is closed.')));
+  }
+
+  on(event: string, listener: (...args: unknown[]) => void): this {
+    this.listeners.push({ event, listener });
+    return this;
   }
 
   pipeline(): FakeBatch {
@@ -60,9 +84,10 @@ export class FakeBatch {
   }
 
   async exec(): Promise<[Error | null, unknown][]> {
+    // Sent together, as a pipeline is.
+    this.redis.sent.push(...this.queued);
     const results: [Error | null, unknown][] = [];
     for (const command of this.queued) {
-      this.redis.sent.push(command);
       try {
         results.push([null, await this.redis.reply(command)]);
       } catch (err) {
@@ -110,4 +135,34 @@ export function fakeRuntime(
 /** Lets queued promise callbacks and immediates run. */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+export type FakeHandler = (data: unknown, ctx: RedisStreamsContext) => unknown;
+
+/** A host that finds `handlers` by pattern and runs them directly (no Nest hooks). */
+export function fakeHost(handlers: Record<string, FakeHandler>): HandlerHost {
+  return {
+    deserialize: async (pattern, data) => ({ pattern, data }),
+    handlerFor: (pattern) => (handlers[pattern] as unknown as MessageHandler) ?? null,
+    invoke: async (handler, data, ctx) => {
+      try {
+        await (handler as unknown as FakeHandler)(data, ctx);
+        return { ok: true };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    },
+  };
+}
+
+/**
+ * Lets callbacks and timers run until `condition` holds; fails after `timeoutMs` (generous: it
+ * only turns a hang into a failure).
+ */
+export async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met: ${condition.toString()}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
