@@ -1,4 +1,5 @@
 import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis';
+import { RedisStreamsConfigError } from './redis-streams.errors';
 import type {
   RedisStreamsClusterConnection,
   RedisStreamsConnection,
@@ -188,7 +189,7 @@ export function checkDeadLetterSlots(
   for (const stream of streams) {
     const dead = deadLetterStream(stream);
     if (keySlot(dead) !== keySlot(stream)) {
-      throw new Error(
+      throw new RedisStreamsConfigError(
         `RedisStreamsServer: on Redis Cluster the dead-letter stream "${dead}" must hash to the ` +
           `slot of "${stream}" (${keySlot(stream)}, not ${keySlot(dead)}): keep its hash tag, ` +
           `e.g. "${stream}:dead"`,

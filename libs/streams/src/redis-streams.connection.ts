@@ -2,6 +2,7 @@ import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisStreamsConnectionRole, RedisStreamsEvents } from './redis-streams.events';
 import { isClusterConnection } from './redis-streams.cluster';
 import type { RedisStreamsConnection } from './redis-streams.options';
+import { RedisStreamsConfigError } from './redis-streams.errors';
 
 const DEFAULT_URL = 'redis://localhost:6379';
 
@@ -27,14 +28,16 @@ export function createConnection({
   if (typeof connection === 'function') {
     const client = connection(role);
     if (!(client instanceof Redis)) {
-      throw new Error(
+      throw new RedisStreamsConfigError(
         `RedisStreams: the connection factory must return an ioredis client (${role})`,
       );
     }
     return client;
   }
   if (isClusterConnection(connection)) {
-    throw new Error(`RedisStreams: a cluster connection needs a Cluster client (${role})`);
+    throw new RedisStreamsConfigError(
+      `RedisStreams: a cluster connection needs a Cluster client (${role})`,
+    );
   }
   const mandatory: RedisOptions = { ...forced, lazyConnect: true, retryStrategy };
   // Without this, disconnect() on an already-closed socket (refused, killed) arms a 2 s timer

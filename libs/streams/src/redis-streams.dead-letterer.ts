@@ -1,16 +1,6 @@
 import { DATA_FIELD, PATTERN_FIELD } from './redis-streams.constants';
+import { DeadLetterAbortedError } from './redis-streams.errors';
 import type { HeldEntry, ServerRuntime, StreamsCounters } from './redis-streams.runtime';
-
-/** The dead-letter MULTI was discarded (EXEC answered nil). */
-export class DeadLetterAbortedError extends Error {
-  constructor(
-    readonly stream: string,
-    readonly id: string,
-  ) {
-    super(`Dead-letter transaction of ${stream} ${id} aborted`);
-    this.name = 'DeadLetterAbortedError';
-  }
-}
 
 /**
  * Moves an entry to its dead-letter stream: XADD (capped at about `deadLetterMaxLen`) and XACK

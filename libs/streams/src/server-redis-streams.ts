@@ -43,6 +43,7 @@ import {
 import { delay } from './redis-streams.scheduler';
 import { masterOf, SlotReader } from './redis-streams.slot-reader';
 import { StatusBoard } from './redis-streams.status';
+import { RedisStreamsConfigError } from './redis-streams.errors';
 
 export type { RedisStreamsCapabilities, RedisStreamsLag, RedisStreamsStats };
 
@@ -200,7 +201,7 @@ export class RedisStreamsServer
     const reader = (this.reader = this.createRedisClient('reader'));
     const commands = (this.commands = this.createRedisClient('commands'));
     if (reader === commands) {
-      throw new Error(
+      throw new RedisStreamsConfigError(
         'RedisStreamsServer: the connection factory must return a new client per call',
       );
     }
