@@ -85,6 +85,7 @@ export class RedisStreamsServer
   /** Cluster mode: `on()` listeners, attached to every reader connection, present or future. */
   private readerListeners: PendingListener[] = [];
   private closing: Promise<void> | undefined;
+  private started = false;
 
   constructor(protected readonly options: RedisStreamsServerOptions) {
     super();
@@ -193,10 +194,11 @@ export class RedisStreamsServer
 
   /** Connects, creates the groups, then starts the read loop(s) and the claimer. */
   protected async start(): Promise<void> {
-    if (this.reader || this.commands)
-      throw new Error('RedisStreamsServer: listen() was already called');
+    // Set before the first await: two concurrent listen() calls must not both start.
+    if (this.started) throw new Error('RedisStreamsServer: listen() was already called');
+    this.started = true;
     this.streams = await resolveStreams(this.options.streams);
-    const parts = (this.parts = this.createServerParts());
+    const parts = (this.parts = this.buildParts());
     if (this.cluster) return this.startCluster(parts);
     const reader = (this.reader = this.createRedisClient('reader'));
     const commands = (this.commands = this.createRedisClient('commands'));
@@ -353,7 +355,7 @@ export class RedisStreamsServer
     );
   }
 
-  private createServerParts(): ServerParts {
+  private buildParts(): ServerParts {
     return createServerParts(this.runtime, this.streams, this.counters, {
       deserializer: this.deserializer,
       normalizePattern: (p) => this.normalizePattern(p),
