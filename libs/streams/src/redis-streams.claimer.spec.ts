@@ -1,31 +1,14 @@
 import {
   FakeRedis,
-  fakeHost,
   fakeRuntime,
   until,
   type FakeHandler,
+  fakeParts,
 } from '../../../test/streams/support/fake-runtime';
-import { Acknowledger } from './redis-streams.acknowledger';
-import { Claimer } from './redis-streams.claimer';
-import { DeadLetterer } from './redis-streams.dead-letterer';
-import { Dispatcher } from './redis-streams.dispatcher';
-import { ConsumerGroups } from './redis-streams.groups';
-import { EntryProcessor } from './redis-streams.processor';
-import { createCounters } from './redis-streams.runtime';
 
 function claimer(redis: FakeRedis, handlers: Record<string, FakeHandler> = {}, options = {}) {
-  const runtime = fakeRuntime({ streams: ['s', 't'], batchSize: 10, ...options }, redis);
-  const counters = createCounters();
-  const groups = new ConsumerGroups(runtime, ['s', 't']);
-  const acks = new Acknowledger(runtime, groups, counters);
-  const dlq = new DeadLetterer(runtime, counters);
-  const processor = new EntryProcessor(runtime, fakeHost(handlers), acks, dlq, counters);
-  const partitions = new Map([
-    ['s', 0],
-    ['t', 1],
-  ]);
-  const dispatcher = new Dispatcher(runtime, partitions, processor, acks, counters);
-  const c = new Claimer(runtime, ['s', 't'], dispatcher, acks, groups);
+  const runtime = fakeRuntime({ batchSize: 10, ...options }, redis);
+  const { counters, dispatcher, claimer: c } = fakeParts(runtime, handlers, ['s', 't']);
   return { runtime, counters, dispatcher, c };
 }
 
@@ -150,28 +133,8 @@ describe('Claimer', () => {
       if (c[1] === 's') throw new Error('CLUSTERDOWN');
       return autoclaim([]);
     });
-    const runtime = fakeRuntime({ streams: ['s', 't'] }, redis, true);
-    const counters = createCounters();
-    const groups = new ConsumerGroups(runtime, ['s', 't']);
-    const acks = new Acknowledger(runtime, groups, counters);
-    const processor = new EntryProcessor(
-      runtime,
-      fakeHost({}),
-      acks,
-      new DeadLetterer(runtime, counters),
-      counters,
-    );
-    const dispatcher = new Dispatcher(
-      runtime,
-      new Map([
-        ['s', 0],
-        ['t', 1],
-      ]),
-      processor,
-      acks,
-      counters,
-    );
-    await new Claimer(runtime, ['s', 't'], dispatcher, acks, groups).tick();
+    const runtime = fakeRuntime({}, redis, true);
+    await fakeParts(runtime, {}, ['s', 't']).claimer.tick();
     expect(redis.sent.map((s) => s[1])).toEqual(['s', 't']);
     expect(runtime.logs.some((l) => l.message.includes('Claiming on s failed'))).toBe(true);
   });

@@ -1,35 +1,20 @@
 import {
   FakeRedis,
-  fakeHost,
   fakeRuntime,
   settle,
   until,
   type FakeHandler,
+  fakeParts,
 } from '../../../test/streams/support/fake-runtime';
-import { Acknowledger } from './redis-streams.acknowledger';
-import { DeadLetterer } from './redis-streams.dead-letterer';
-import { Dispatcher } from './redis-streams.dispatcher';
-import { ConsumerGroups } from './redis-streams.groups';
 import type { RawStreamEntry } from './redis-streams.parser';
-import { EntryProcessor } from './redis-streams.processor';
-import { createCounters } from './redis-streams.runtime';
 
 function dispatcher(handlers: Record<string, FakeHandler>, redis = new FakeRedis(), options = {}) {
   const runtime = fakeRuntime(
     { orderingKey: (data) => (data as { key?: string }).key, ...options },
     redis,
   );
-  const counters = createCounters();
-  const acks = new Acknowledger(runtime, new ConsumerGroups(runtime, ['s']), counters);
-  const processor = new EntryProcessor(
-    runtime,
-    fakeHost(handlers),
-    acks,
-    new DeadLetterer(runtime, counters),
-    counters,
-  );
-  const partitions = new Map([['s', 0]]);
-  return { redis, counters, d: new Dispatcher(runtime, partitions, processor, acks, counters) };
+  const { counters, dispatcher: d } = fakeParts(runtime, handlers);
+  return { redis, counters, d };
 }
 
 const entry = (id: string, data: unknown, pattern = 'e'): RawStreamEntry => ({

@@ -1,17 +1,11 @@
 import {
   FakeRedis,
-  fakeHost,
+  fakeParts,
   fakeRuntime,
   until,
   type SentCommand,
 } from '../../../test/streams/support/fake-runtime';
-import { Acknowledger } from './redis-streams.acknowledger';
-import { DeadLetterer } from './redis-streams.dead-letterer';
-import { Dispatcher } from './redis-streams.dispatcher';
-import { ConsumerGroups } from './redis-streams.groups';
-import { EntryProcessor } from './redis-streams.processor';
 import { StreamReader } from './redis-streams.reader';
-import { createCounters } from './redis-streams.runtime';
 
 const entryReply = (stream: string, id: string) => [
   [stream, [[id, ['pattern', 'e', 'data', JSON.stringify({ id })]]]],
@@ -22,18 +16,9 @@ function reader(reply: (c: SentCommand) => unknown) {
   const handled: string[] = [];
   const commands = new FakeRedis((c) => (c[0] === 'XPENDING' ? [[c[3], 'c', 1, 2]] : 'OK'));
   const runtime = fakeRuntime({ blockMs: 100 }, commands);
-  const counters = createCounters();
-  const groups = new ConsumerGroups(runtime, ['s']);
-  const acks = new Acknowledger(runtime, groups, counters);
-  const host = fakeHost({ e: (data) => void handled.push((data as { id: string }).id) });
-  const processor = new EntryProcessor(
-    runtime,
-    host,
-    acks,
-    new DeadLetterer(runtime, counters),
-    counters,
-  );
-  const dispatcher = new Dispatcher(runtime, new Map([['s', 0]]), processor, acks, counters);
+  const { dispatcher, groups } = fakeParts(runtime, {
+    e: (data) => void handled.push((data as { id: string }).id),
+  });
   const client = new FakeRedis(reply);
   let pendingRead = 0;
   const r = new StreamReader(

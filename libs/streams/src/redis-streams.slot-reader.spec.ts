@@ -1,18 +1,12 @@
 import type { Cluster } from 'ioredis';
 import {
   FakeRedis,
-  fakeHost,
+  fakeParts,
   fakeRuntime,
   until,
   type SentCommand,
 } from '../../../test/streams/support/fake-runtime';
-import { Acknowledger } from './redis-streams.acknowledger';
-import { DeadLetterer } from './redis-streams.dead-letterer';
-import { Dispatcher } from './redis-streams.dispatcher';
 import { RedisStreamsStatus } from './redis-streams.events';
-import { ConsumerGroups } from './redis-streams.groups';
-import { EntryProcessor } from './redis-streams.processor';
-import { createCounters } from './redis-streams.runtime';
 import { SlotReader } from './redis-streams.slot-reader';
 import { StatusBoard } from './redis-streams.status';
 
@@ -40,19 +34,10 @@ function slotReader(answer: (node: string, c: SentCommand) => unknown) {
   } as unknown as Cluster;
   const commands = new FakeRedis((c) => (c[0] === 'XPENDING' ? [] : 'OK'));
   const runtime = fakeRuntime({ retryDelay: 1, retryAttempts: 2 }, commands, true);
-  const counters = createCounters();
-  const groups = new ConsumerGroups(runtime, ['s']);
-  const acks = new Acknowledger(runtime, groups, counters);
   const handled: string[] = [];
-  const host = fakeHost({ e: (data) => void handled.push((data as { id: string }).id) });
-  const processor = new EntryProcessor(
-    runtime,
-    host,
-    acks,
-    new DeadLetterer(runtime, counters),
-    counters,
-  );
-  const dispatcher = new Dispatcher(runtime, new Map([['s', 0]]), processor, acks, counters);
+  const { dispatcher, groups } = fakeParts(runtime, {
+    e: (data) => void handled.push((data as { id: string }).id),
+  });
   const statuses: RedisStreamsStatus[] = [];
   const board = new StatusBoard((s) => statuses.push(s), runtime.isClosed);
   const connections: { node: string; client: FakeRedis }[] = [];

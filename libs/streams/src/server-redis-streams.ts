@@ -25,6 +25,7 @@ import {
   RedisStreamsStatus,
 } from './redis-streams.events';
 import type { RedisStreamsCapabilities, RedisStreamsLag } from './redis-streams.groups';
+import { createHandlerHost } from './redis-streams.handler-host';
 import { createServerParts, type ServerParts } from './redis-streams.parts';
 import {
   resolveServerOptions,
@@ -356,7 +357,7 @@ export class RedisStreamsServer
   }
 
   private buildParts(): ServerParts {
-    return createServerParts(this.runtime, this.streams, this.counters, {
+    const host = createHandlerHost({
       deserializer: this.deserializer,
       normalizePattern: (p) => this.normalizePattern(p),
       getHandlerByPattern: (p) => this.getHandlerByPattern(p),
@@ -364,6 +365,7 @@ export class RedisStreamsServer
       onProcessingStart: (ctx, done) => this.onProcessingStartHook(this.transportId, ctx, done),
       onProcessingEnd: (ctx) => this.onProcessingEndHook?.(this.transportId, ctx),
     });
+    return createServerParts(this.runtime, this.streams, this.counters, host);
   }
 
   private createStatusBoard(): StatusBoard {

@@ -2,6 +2,8 @@ import type { MessageHandler } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
 import type { RedisStreamsContext } from '@app/streams/redis-streams.context';
 import type { HandlerHost } from '@app/streams/redis-streams.processor';
+import { createServerParts, type ServerParts } from '@app/streams/redis-streams.parts';
+import { createCounters, type StreamsCounters } from '@app/streams/redis-streams.runtime';
 import {
   resolveServerOptions,
   type RedisStreamsServerOptions,
@@ -165,4 +167,14 @@ export async function until(condition: () => boolean, timeoutMs = 5_000): Promis
     if (Date.now() > deadline) throw new Error(`condition not met: ${condition.toString()}`);
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
+}
+
+/** The server's parts on a fake runtime, handling with `handlers` (see {@link fakeHost}). */
+export function fakeParts(
+  runtime: ServerRuntime,
+  handlers: Record<string, FakeHandler> = {},
+  streams: readonly string[] = ['s'],
+): ServerParts & { counters: StreamsCounters } {
+  const counters = createCounters();
+  return { counters, ...createServerParts(runtime, streams, counters, fakeHost(handlers)) };
 }
