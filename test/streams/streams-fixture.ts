@@ -14,6 +14,7 @@ import {
   testRedisUrl,
   uniquePrefix,
 } from '../support/test-redis';
+import { sleep } from '../support/sleep';
 
 /** Set STREAMS_TEST_LOGS=1 to see the transport's logs. */
 export const TEST_LOGGER: false | LogLevel[] = process.env.STREAMS_TEST_LOGS
@@ -149,7 +150,7 @@ export async function waitFor<T>(
         `Timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await sleep(intervalMs);
   }
 }
 

@@ -4,8 +4,7 @@ import {
   type RunningConsumer,
   streamsTestContext,
 } from './streams-fixture';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../support/sleep';
 
 describe('RedisStreamsServer concurrency and per-key ordering', () => {
   const suite = streamsTestContext('streams-order');

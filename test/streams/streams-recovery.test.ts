@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { RedisStreamsServer } from '@app/streams';
+import { sleep } from '../support/sleep';
 import { testRedisUrl } from '../support/test-redis';
 import {
   Deferred,
@@ -103,10 +104,11 @@ describe('RedisStreamsServer recovery', () => {
       'acked',
       async () => (await pendingEntries(suite.redis, stream, 'g')).length === 0,
     );
-    expect(Date.now() - started).toBeLessThan(10_000);
+    console.log(`acknowledged after 2 failed XACKs in ${Date.now() - started} ms`);
     expect(failures).toBe(2);
     expect(handled).toEqual([id]); // handled once: only the XACK was repeated
-    expect(consumer.server.stats()).toMatchObject({ processed: 1, failed: 0 });
+    // Acknowledged by the retried XACK, not after a claim (claimIdleMs is a minute).
+    expect(consumer.server.stats()).toMatchObject({ processed: 1, failed: 0, claimed: 0 });
   });
 
   it('a second consumer takes over (XAUTOCLAIM) what a dead consumer left pending', async () => {
@@ -219,7 +221,7 @@ describe('RedisStreamsServer recovery', () => {
     const readBefore = await groupEntriesRead(suite.redis, stream);
     await xadd(suite.redis, stream, 't.e', { n: 99 });
     // Nothing reads any more: entries-read of the group does not move.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     expect(await groupEntriesRead(suite.redis, stream)).toBe(readBefore);
     expect(finished).toHaveLength(2);
   });
@@ -227,18 +229,34 @@ describe('RedisStreamsServer recovery', () => {
   it('close() gives up after shutdownTimeoutMs and does not acknowledge late finishers', async () => {
     const stream = `${suite.prefix}:s`;
     const gate = new Deferred();
+    let handlerDone = false;
     const consumer = await suite.start(
       { streams: [stream], group: 'g', shutdownTimeoutMs: 100 },
       ['t.e'],
-      () => gate.promise,
+      async () => {
+        await gate.promise;
+        handlerDone = true;
+      },
     );
     const id = await xadd(suite.redis, stream, 't.e', {});
     await waitFor('running', () => consumer.server.stats().running === 1);
+    // Any acknowledgement attempted from here on is counted (the connection is closed by then,
+    // so the entry would stay pending anyway: only the attempt tells).
+    const [, commands] = consumer.server.unwrap<[Redis, Redis]>();
+    const call = commands.call.bind(commands) as (...args: unknown[]) => Promise<unknown>;
+    let acks = 0;
+    (commands as unknown as { call: typeof call }).call = (...args) => {
+      if (/^XACK/i.test(String(args[0]))) acks++;
+      return call(...args);
+    };
     const started = Date.now();
     await consumer.close();
-    expect(Date.now() - started).toBeLessThan(2_000);
+    console.log(`close() gave up on a blocked handler in ${Date.now() - started} ms`);
+    expect(handlerDone).toBe(false); // close() did not wait for it
     gate.resolve(); // finishes after the transport gave up on it
-    await new Promise((resolve) => setImmediate(resolve));
+    await waitFor('late finish', () => consumer.server.stats().processed === 1);
+    await sleep(50); // an acknowledgement goes out within a turn or two of the event loop
+    expect(acks).toBe(0);
     expect(await pendingEntries(suite.redis, stream, 'g')).toMatchObject([{ id }]);
   });
 
@@ -255,6 +273,7 @@ describe('RedisStreamsServer recovery', () => {
       },
     );
     const id = await xadd(suite.redis, stream, 't.e', {});
+    const added = Date.now();
     await waitFor('slow running', () => slow.server.stats().running === 1);
 
     const otherSeen: string[] = [];
@@ -266,11 +285,14 @@ describe('RedisStreamsServer recovery', () => {
       },
     );
     // Several claim periods pass (well beyond claimIdleMs) while the handler runs.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await sleep(1_000);
     expect(otherSeen).toEqual([]);
     const [entry] = await pendingEntries(suite.redis, stream, 'g');
+    const held = Date.now() - added;
+    console.log(`held ${held} ms, idle ${entry.idleMs} ms (claimIdleMs 300)`);
     expect(entry).toMatchObject({ id, consumer: 'slow', deliveries: 1 });
-    expect(entry.idleMs).toBeLessThan(300);
+    // Renewed: idle for less than it has been held (a busy machine may stretch both).
+    expect(entry.idleMs).toBeLessThan(held);
 
     gate.resolve();
     await waitFor(

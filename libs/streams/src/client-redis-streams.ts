@@ -4,11 +4,12 @@ import type { Cluster, Redis } from 'ioredis';
 import { createClusterConnection, isClusterConnection } from './redis-streams.cluster';
 import { Observable, throwError } from 'rxjs';
 import {
+  attach,
   closeClient,
   connectClient,
   connectionName,
   createConnection,
-  trackStatus,
+  type PendingListener,
 } from './redis-streams.connection';
 import {
   DATA_FIELD,
@@ -22,11 +23,8 @@ import {
   type RedisStreamsClientOptions,
   type ResolvedClientOptions,
 } from './redis-streams.options';
-
-type PendingListener = {
-  event: keyof RedisStreamsEvents;
-  callback: RedisStreamsEvents[keyof RedisStreamsEvents];
-};
+import { createRetryStrategy } from './redis-streams.retry';
+import { StatusBoard } from './redis-streams.status';
 
 /**
  * Producer side of the Redis Streams transport: `emit(pattern, data)` XADDs an entry with fields
@@ -43,10 +41,16 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
   protected connectionPromise: Promise<void> | null = null;
   protected isExplicitlyClosed = false;
   protected pendingEventListeners: PendingListener[] = [];
+  private readonly retryStrategy: (times: number) => number | null;
 
   constructor(protected readonly options: RedisStreamsClientOptions) {
     super();
     this.config = resolveClientOptions(options);
+    this.retryStrategy = createRetryStrategy({
+      ...this.config,
+      isClosed: () => this.isExplicitlyClosed,
+      logger: this.logger,
+    });
     this.initializeSerializer({ serializer: options.serializer });
   }
 
@@ -62,17 +66,11 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
       return connectClient(this.client, this.config.timeoutMs);
     }
     const client = (this.client = this.createClient());
-    trackStatus({
-      clients: new Map([['producer', client]]),
-      logger: this.logger,
-      isClosed: () => this.isExplicitlyClosed,
-      emit: (status) => this._status$.next(status),
-    });
-    this.pendingEventListeners.forEach(({ event, callback }) =>
-      client.on(event, (...args: unknown[]) =>
-        (callback as (...a: unknown[]) => void)('producer', ...args),
-      ),
-    );
+    new StatusBoard(
+      (status) => this._status$.next(status),
+      () => this.isExplicitlyClosed,
+    ).track('producer', client, this.logger);
+    this.pendingEventListeners.forEach((listener) => attach(client, 'producer', listener));
     this.pendingEventListeners = [];
     const attempt = connectClient(client, this.config.timeoutMs).finally(() => {
       if (this.connectionPromise === attempt) this.connectionPromise = null;
@@ -101,8 +99,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
     EventCallback extends RedisStreamsEvents[EventKey] = RedisStreamsEvents[EventKey],
   >(event: EventKey, callback: EventCallback): void {
     if (this.client) {
-      const cb = callback as (...args: unknown[]) => void;
-      this.client.on(event, (...args: unknown[]) => cb('producer', ...args));
+      attach(this.client, 'producer', { event, callback });
     } else {
       this.pendingEventListeners.push({ event, callback });
     }
@@ -202,12 +199,7 @@ export class RedisStreamsClient extends ClientProxy<RedisStreamsEvents, RedisStr
   }
 
   createRetryStrategy(times: number): number | null {
-    if (this.isExplicitlyClosed) return null;
-    if (times > this.config.retryAttempts) {
-      this.logger.error('Retry time exhausted');
-      return null;
-    }
-    return this.config.retryDelay(times);
+    return this.retryStrategy(times);
   }
 }
 

@@ -9,6 +9,7 @@ export {
   REDIS_STREAMS_TRANSPORT,
 } from './redis-streams.constants';
 export { RedisStreamsContext } from './redis-streams.context';
+export { DeadLetterAbortedError, RedisStreamsConfigError } from './redis-streams.errors';
 export {
   RedisStreamsEventsMap,
   RedisStreamsStatus,

@@ -1,4 +1,5 @@
-import { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis';
+import { RedisStreamsConfigError } from './redis-streams.errors';
 import type {
   RedisStreamsClusterConnection,
   RedisStreamsConnection,
@@ -160,4 +161,39 @@ export function clusterNodeOptions(
     port: address.port,
     lazyConnect: true,
   };
+}
+
+/**
+ * Cluster: commands ioredis cannot route (it knows no key position for XINFO, XGROUP, XACKDEL)
+ * are pipelined behind `EXISTS key`, which sends the pipeline to the node serving the key and
+ * makes it follow MOVED / ASK. Resolves with their replies; rejects with the first error.
+ */
+export async function callOnNodeOf(
+  client: Redis | Cluster,
+  key: string,
+  ...commands: [string, ...(string | number)[]][]
+): Promise<unknown[]> {
+  const pipeline = client.pipeline().exists(key);
+  commands.forEach(([name, ...args]) => pipeline.call(name, ...args));
+  const results = (await pipeline.exec()) ?? [];
+  const failure = results.find(([err]) => err)?.[0];
+  if (failure) throw failure;
+  return results.slice(1).map(([, reply]) => reply);
+}
+
+/** Every dead-letter stream must hash to its source's slot (one MULTI writes both). */
+export function checkDeadLetterSlots(
+  streams: readonly string[],
+  deadLetterStream: (stream: string) => string,
+): void {
+  for (const stream of streams) {
+    const dead = deadLetterStream(stream);
+    if (keySlot(dead) !== keySlot(stream)) {
+      throw new RedisStreamsConfigError(
+        `RedisStreamsServer: on Redis Cluster the dead-letter stream "${dead}" must hash to the ` +
+          `slot of "${stream}" (${keySlot(stream)}, not ${keySlot(dead)}): keep its hash tag, ` +
+          `e.g. "${stream}:dead"`,
+      );
+    }
+  }
 }

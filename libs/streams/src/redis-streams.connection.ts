@@ -1,8 +1,8 @@
-import type { LoggerService } from '@nestjs/common';
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
-import { RedisStreamsConnectionRole, RedisStreamsStatus } from './redis-streams.events';
+import type { RedisStreamsConnectionRole, RedisStreamsEvents } from './redis-streams.events';
 import { isClusterConnection } from './redis-streams.cluster';
 import type { RedisStreamsConnection } from './redis-streams.options';
+import { RedisStreamsConfigError } from './redis-streams.errors';
 
 const DEFAULT_URL = 'redis://localhost:6379';
 
@@ -28,14 +28,16 @@ export function createConnection({
   if (typeof connection === 'function') {
     const client = connection(role);
     if (!(client instanceof Redis)) {
-      throw new Error(
+      throw new RedisStreamsConfigError(
         `RedisStreams: the connection factory must return an ioredis client (${role})`,
       );
     }
     return client;
   }
   if (isClusterConnection(connection)) {
-    throw new Error(`RedisStreams: a cluster connection needs a Cluster client (${role})`);
+    throw new RedisStreamsConfigError(
+      `RedisStreams: a cluster connection needs a Cluster client (${role})`,
+    );
   }
   const mandatory: RedisOptions = { ...forced, lazyConnect: true, retryStrategy };
   // Without this, disconnect() on an already-closed socket (refused, killed) arms a 2 s timer
@@ -119,110 +121,22 @@ export async function closeClient(
   }
 }
 
-export interface StatusTrackerArgs {
-  clients: ReadonlyMap<RedisStreamsConnectionRole, Redis | Cluster>;
-  logger: LoggerService;
-  isClosed: () => boolean;
-  emit: (status: RedisStreamsStatus) => void;
-}
-
-/**
- * Turns the connections' events into one status, like Nest's Redis transports do: 'connected'
- * once every connection is ready, 'reconnecting' while one is down, 'disconnected' when one gave
- * up. Nothing is reported once the owner was closed on purpose.
- */
-export function trackStatus({ clients, logger, isClosed, emit }: StatusTrackerArgs): void {
-  let wasConnected = false;
-  const all = [...clients.values()];
-  const report = (): void => {
-    if (isClosed()) return;
-    if (all.some((c) => c.status === 'end')) emit(RedisStreamsStatus.DISCONNECTED);
-    else if (all.every((c) => c.status === 'ready')) emit(RedisStreamsStatus.CONNECTED);
-    else if (all.some((c) => c.status === 'reconnecting')) emit(RedisStreamsStatus.RECONNECTING);
-  };
-  for (const [role, client] of clients) {
-    client.on('error', (err: Error) => {
-      if (!isClosed()) logger.error(`Redis (${role}): ${err.message}`);
-    });
-    client.on('reconnecting', () => {
-      if (isClosed()) return;
-      if (wasConnected) logger.log(`Reconnecting to Redis (${role})...`);
-      report();
-    });
-    client.on('ready', () => {
-      wasConnected = true;
-      logger.log(`Connected to Redis (${role}).`);
-      report();
-    });
-    client.on('end', () => {
-      if (isClosed()) return;
-      logger.error(
-        `Disconnected from Redis (${role}). No further reconnection attempts will be made.`,
-      );
-      report();
-    });
-  }
-}
-
-export type MemberState = 'connecting' | 'ready' | 'reconnecting' | 'end';
-
-/**
- * One status over a changing set of connections (the cluster-mode server: a Cluster client plus
- * one reader per slot, replaced as slots move): 'connected' once every member is ready,
- * 'reconnecting' while one is down, 'disconnected' when one gave up. Reports changes only, and
- * nothing once the owner was closed on purpose.
- */
-export class StatusBoard {
-  private readonly states = new Map<string, MemberState>();
-  private last: RedisStreamsStatus | undefined;
-
-  constructor(
-    private readonly emit: (status: RedisStreamsStatus) => void,
-    private readonly isClosed: () => boolean,
-  ) {}
-
-  set(member: string, state: MemberState): void {
-    this.states.set(member, state);
-    if (this.isClosed()) return;
-    const all = [...this.states.values()];
-    let next: RedisStreamsStatus;
-    if (all.includes('end')) next = RedisStreamsStatus.DISCONNECTED;
-    else if (all.every((s) => s === 'ready')) next = RedisStreamsStatus.CONNECTED;
-    else if (all.includes('reconnecting')) next = RedisStreamsStatus.RECONNECTING;
-    else return;
-    if (next === this.last) return;
-    this.last = next;
-    this.emit(next);
-  }
-
-  /** Follows a client that reconnects by itself (the cluster-mode `commands` Cluster client). */
-  track(member: string, client: Redis | Cluster, logger: LoggerService): void {
-    let wasConnected = false;
-    this.set(member, 'connecting');
-    client.on('error', (err: Error) => {
-      if (!this.isClosed()) logger.error(`Redis (${member}): ${err.message}`);
-    });
-    client.on('reconnecting', () => {
-      if (this.isClosed()) return;
-      if (wasConnected) logger.log(`Reconnecting to Redis (${member})...`);
-      this.set(member, 'reconnecting');
-    });
-    client.on('ready', () => {
-      wasConnected = true;
-      logger.log(`Connected to Redis (${member}).`);
-      this.set(member, 'ready');
-    });
-    client.on('end', () => {
-      if (this.isClosed()) return;
-      logger.error(
-        `Disconnected from Redis (${member}). No further reconnection attempts will be made.`,
-      );
-      this.set(member, 'end');
-    });
-  }
-}
-
 /** `name` made safe for CLIENT SETNAME (no spaces). */
 export function connectionName(...parts: string[]): string {
   return parts.join(':').replace(/\s+/g, '_');
+}
+
+/** An `on(event, callback)` registration of a server or client. */
+export interface PendingListener {
+  event: keyof RedisStreamsEvents;
+  callback: RedisStreamsEvents[keyof RedisStreamsEvents];
+}
+
+/** Forwards a connection's ioredis event to an `on()` listener, with the connection's role. */
+export function attach(
+  client: Redis | Cluster,
+  role: RedisStreamsConnectionRole,
+  { event, callback }: PendingListener,
+): void {
+  client.on(event, (...args: unknown[]) => (callback as (...a: unknown[]) => void)(role, ...args));
 }

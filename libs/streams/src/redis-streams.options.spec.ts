@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { RedisStreamsConfigError } from './redis-streams.errors';
 import {
   resolveClientOptions,
   resolveServerOptions,
@@ -59,6 +60,7 @@ describe('resolveServerOptions', () => {
     [{ deadLetterMaxLen: 1.5 }, /deadLetterMaxLen/],
   ])('rejects %j', (patch, message) => {
     expect(() => resolveServerOptions({ ...base, ...patch })).toThrow(message);
+    expect(() => resolveServerOptions({ ...base, ...patch })).toThrow(RedisStreamsConfigError);
   });
 
   it('resolves streams from a list or an async function, distinct and non-empty', async () => {

@@ -9,6 +9,7 @@ import {
   REDIS_STREAMS_DEFAULTS,
 } from './redis-streams.constants';
 import type { RedisStreamsConnectionRole } from './redis-streams.events';
+import { RedisStreamsConfigError } from './redis-streams.errors';
 
 /**
  * Redis Cluster: ioredis `Cluster` clients built from these startup nodes and options. The
@@ -169,7 +170,7 @@ export interface ResolvedServerOptions {
 }
 
 function fail(message: string): never {
-  throw new Error(`RedisStreams: ${message}`);
+  throw new RedisStreamsConfigError(`RedisStreams: ${message}`);
 }
 
 function integer(name: string, value: number | undefined, fallback: number, min: number): number {

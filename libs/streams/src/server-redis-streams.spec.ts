@@ -33,3 +33,21 @@ describe('RedisStreamsServer.getHandlerByPattern', () => {
     expect(server.getHandlerByPattern('{"cmd":"other"}')).toBeNull();
   });
 });
+
+describe('RedisStreamsServer.listen', () => {
+  it('refuses a second listen(), even one made before the first has connected', async () => {
+    const server = new RedisStreamsServer({
+      connection: 'redis://127.0.0.1:1', // refused: the first listen() fails too
+      retryAttempts: 0,
+      streams: ['s'],
+      group: 'g',
+      consumer: 'c',
+    });
+    const listen = () => new Promise<unknown>((resolve) => server.listen(resolve));
+    const [first, second] = await Promise.all([listen(), listen()]);
+    expect(second).toMatchObject({ message: expect.stringMatching(/already called/) });
+    expect(first).toBeInstanceOf(Error);
+    expect(first).not.toBe(second);
+    await server.close();
+  });
+});
