@@ -37,7 +37,7 @@ export function configureApp(app: NestExpressApplication): void {
   }
   // Filters are tried last-registered first: session errors → their 4xx/503, anything else →
   // Nest's shape with client errors kept 4xx.
-  app.useGlobalFilters(new ApiExceptionFilter(app.getHttpAdapter()), new SessionErrorFilter());
+  app.useGlobalFilters(new ApiExceptionFilter(app.getHttpAdapter()), new SessionErrorFilter(app.getHttpAdapter()));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   if (config.docs.enabled) setupSwagger(app);
 }
