@@ -18,3 +18,13 @@ export async function initApp(app: INestApplication): Promise<void> {
   const instance = app.getHttpAdapter().getInstance() as { ready?: () => Promise<unknown> };
   if (typeof instance.ready === 'function') await instance.ready();
 }
+
+/**
+ * The adapter the api suites run the app on: the `api-express` Jest project sets Express, the
+ * `integration` project runs them on the default, Fastify.
+ */
+export function testHttpAdapter(): HttpAdapterName {
+  return (
+    (globalThis as { __TEST_HTTP_ADAPTER__?: HttpAdapterName }).__TEST_HTTP_ADAPTER__ ?? 'fastify'
+  );
+}
