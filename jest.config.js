@@ -17,7 +17,17 @@ const moduleNameMapper = {
   '^@app/streams(|/.*)$': '<rootDir>/libs/streams/src$1',
   '^@app/config(|/.*)$': '<rootDir>/libs/config/src$1',
 };
-const common = { transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node' };
+// @fastify/static (Swagger UI on Fastify) requires content-disposition 2, an ES module: Node 20
+// requires it natively, Jest needs it compiled to CommonJS.
+const esmOnly = ['content-disposition'];
+const common = {
+  transform: { '^.+\\.ts$': swc, [`/node_modules/(${esmOnly.join('|')})/.+\\.js$`]: swc },
+  transformIgnorePatterns: [
+    `/node_modules/(?!(@fastify/static/node_modules/)?(${esmOnly.join('|')})/)`,
+  ],
+  moduleNameMapper,
+  testEnvironment: 'node',
+};
 
 module.exports = {
   testTimeout: 30000,
@@ -30,6 +40,17 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       // An unhandled rejection or uncaught exception fails the test (or file) it came from.
+      setupFilesAfterEnv: ['<rootDir>/test/support/unhandled-rejections.ts'],
+    },
+    {
+      // The api suites again with the api on Express (the integration project runs them on the
+      // default adapter, Fastify): every feature on both.
+      ...common,
+      displayName: 'api-express',
+      globals: { __TEST_HTTP_ADAPTER__: 'express' },
+      testMatch: ['<rootDir>/test/api/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/unhandled-rejections.ts'],
     },
     {

@@ -45,30 +45,51 @@ async function checkGuarded(
     );
 }
 
-export const apiServer: HttpServerKind = {
-  name: 'apps/api',
-  guardedPath: '/auth/me',
-  options: (url) => ({
-    entry: 'apps/api/src/main.ts',
-    readyPath: '/health',
-    env: {
-      REDIS_URL: url,
-      LOG_LEVEL: 'warn',
-      LOGIN_RATE_LIMIT: '0',
-      SESSION_WRITE_RATE_LIMIT: '0',
-      SESSION_COOKIE_SECURE: 'false',
-      NODE_ENV: 'production',
-      USERS_FILE: join(ROOT, 'apps/api/demo-users.json'),
+/** The built api (`npm run build`), started as `npm run start:api` does, on one adapter. */
+export const API_ENTRY = 'dist/apps/api/apps/api/src/main.js';
+
+export function apiServer(adapter: 'fastify' | 'express'): HttpServerKind {
+  return {
+    name: `apps/api (${adapter})`,
+    guardedPath: '/auth/me',
+    options: (url) => ({
+      entry: API_ENTRY,
+      readyPath: '/health',
+      env: {
+        HTTP_ADAPTER: adapter,
+        REDIS_URL: url,
+        LOG_LEVEL: 'warn',
+        LOGIN_RATE_LIMIT: '0',
+        SESSION_WRITE_RATE_LIMIT: '0',
+        SESSION_COOKIE_SECURE: 'false',
+        NODE_ENV: 'production',
+        USERS_FILE: join(ROOT, 'apps/api/demo-users.json'),
+      },
+    }),
+    login: async (server) => {
+      const headers = await loginCookie(
+        server,
+        '/auth/login',
+        { userId: 'alice', password: 'alice-demo-pass' },
+        'session_id',
+      );
+      await checkGuarded(server, '/auth/me', headers);
+      return headers;
     },
+  };
+}
+
+export const fastifySessionServer: HttpServerKind = {
+  name: '@fastify/session',
+  guardedPath: '/me',
+  options: (url) => ({
+    entry: 'bench/peers/fastify-session-app.ts',
+    readyPath: '/ping',
+    env: { REDIS_URL: url, NODE_ENV: 'production' },
   }),
   login: async (server) => {
-    const headers = await loginCookie(
-      server,
-      '/auth/login',
-      { userId: 'alice', password: 'alice-demo-pass' },
-      'session_id',
-    );
-    await checkGuarded(server, '/auth/me', headers);
+    const headers = await loginCookie(server, '/login', { userId: 'alice' }, 'sessionId');
+    await checkGuarded(server, '/me', headers);
     return headers;
   },
 };

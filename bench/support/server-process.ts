@@ -20,7 +20,10 @@ async function freePort(): Promise<number> {
 }
 
 export interface ServerOptions {
-  /** Entry file relative to the repository root, run from source with ts-node. */
+  /**
+   * Entry file relative to the repository root: a `.ts` source run with ts-node (the peers), or a
+   * built `.js` run with plain node, as `npm run start:api` runs apps/api.
+   */
   entry: string;
   env: Record<string, string>;
   /** Answers 200 once the server is ready (e.g. /health, /ping). */
@@ -30,8 +33,8 @@ export interface ServerOptions {
 }
 
 /**
- * An HTTP server under test as its own process, started the same way for ours and the peers
- * (node + ts-node transpile-only, PORT on a free port).
+ * An HTTP server under test as its own process (PORT on a free port): apps/api built, as the
+ * README starts it; the peers from source with ts-node transpile-only (compiled once at start-up).
  */
 export class ServerProcess {
   private output = '';
@@ -51,24 +54,22 @@ export class ServerProcess {
   static async start(name: string, options: ServerOptions): Promise<ServerProcess> {
     const port = await freePort();
     const hook = options.cpuProfileFile ? ['-r', join(__dirname, 'cpu-profile-hook.ts')] : [];
-    const child = spawn(
-      process.execPath,
-      [
-        ...['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', ...hook],
-        join(ROOT, options.entry),
-      ],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-          PORT: String(port),
-          ...(options.cpuProfileFile ? { BENCH_CPU_PROFILE_FILE: options.cpuProfileFile } : {}),
-          ...options.env,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    // ts-node only where a TypeScript file is loaded: the source entry, or the profiler hook.
+    const tsNode =
+      options.entry.endsWith('.ts') || hook.length > 0
+        ? ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register']
+        : [];
+    const child = spawn(process.execPath, [...tsNode, ...hook, join(ROOT, options.entry)], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+        PORT: String(port),
+        ...(options.cpuProfileFile ? { BENCH_CPU_PROFILE_FILE: options.cpuProfileFile } : {}),
+        ...options.env,
       },
-    );
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const server = new ServerProcess(name, port, child);
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (!(await server.answers(options.readyPath))) {

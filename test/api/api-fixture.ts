@@ -1,10 +1,11 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { INestApplication } from '@nestjs/common';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { SessionCookies, SessionService } from '@app/session';
 import { createApp, type CreateAppOptions } from '../../apps/api/src/app.factory';
 import { type ApiConfig, loadConfig } from '../../apps/api/src/config';
 import { DEMO_USERS_FILE } from '../support/demo-users';
+import { testHttpAdapter } from '../support/http-adapters';
 import { deleteKeysWithPrefix, testRedisUrl, uniquePrefix } from '../support/test-redis';
 
 export const DEMO_USERS = {
@@ -25,7 +26,7 @@ export interface LoggedIn {
 }
 
 export interface ApiFixture {
-  app: NestExpressApplication;
+  app: INestApplication;
   config: ApiConfig;
   /** Base URL of the listening app. */
   url: string;
@@ -57,6 +58,7 @@ export async function createApiFixture(
     SESSION_WRITE_RATE_LIMIT: '0',
     LOG_LEVEL: 'silent',
     USERS_FILE: DEMO_USERS_FILE,
+    HTTP_ADAPTER: testHttpAdapter(),
     ...env,
   });
   const app = await createApp(config, options);

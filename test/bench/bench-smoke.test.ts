@@ -49,6 +49,8 @@ describe('npm run bench (smoke)', () => {
     for (const target of [
       'L1-hit validation vs connect-redis',
       'guarded route (apps/api) req/s',
+      'guarded route (apps/api on Fastify) req/s vs @fastify/session',
+      'guarded /auth/me vs the same app’s /ping',
       'creates/s vs connect-redis set',
       'memory per session vs connect-redis',
     ])

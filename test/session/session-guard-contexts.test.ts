@@ -99,7 +99,7 @@ describe('SessionGuard outside HTTP (RPC, WebSocket)', () => {
     expect(handled).toContain('open');
   });
 
-  it('refuses a WebSocket context with an error naming it and the gateway support', async () => {
+  it('refuses a WebSocket context with an error naming it and the gateway support', () => {
     const guard = service.get(SessionGuard);
     class ChatGateway {
       message(): void {}
@@ -110,9 +110,10 @@ describe('SessionGuard outside HTTP (RPC, WebSocket)', () => {
       ChatGateway.prototype.message,
     );
     context.setType('ws');
-    const refusal = guard.canActivate(context);
-    await expect(refusal).rejects.toBeInstanceOf(UnsupportedContextError);
-    await expect(refusal).rejects.toThrow(
+    // Thrown at once (the guard answers without a promise when it needs no I/O); Nest treats a
+    // thrown error and a rejected promise alike.
+    expect(() => guard.canActivate(context)).toThrow(UnsupportedContextError);
+    expect(() => guard.canActivate(context)).toThrow(
       /"ws" request \(ChatGateway\.message\).*WebSocket authentication comes with the library's gateway support/,
     );
   });

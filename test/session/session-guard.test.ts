@@ -1,13 +1,24 @@
-import { Controller, Get, type INestApplication, Module, Patch, Post, Req } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  type INestApplication,
+  Module,
+  Patch,
+  Post,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
   CurrentSession,
   CurrentUser,
+  type CookieResponse,
   Public,
   Roles,
   type Session,
+  SessionCookies,
   SessionErrorFilter,
   SessionGuard,
   SessionModule,
@@ -15,6 +26,12 @@ import {
   type SessionRequest,
   SkipCsrf,
 } from '@app/session';
+import {
+  HTTP_ADAPTERS,
+  type HttpAdapterName,
+  httpAdapter,
+  initApp,
+} from '../support/http-adapters';
 import { RedisServerProcess } from '../support/redis-server-process';
 import {
   deleteKeysWithPrefix,
@@ -25,6 +42,32 @@ import {
 
 @Controller()
 class ProbeController {
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly cookies: SessionCookies,
+  ) {}
+
+  /** Sets the session cookie through the adapter's own response object. */
+  @Public()
+  @Post('login')
+  async login(@Res({ passthrough: true }) response: CookieResponse) {
+    const created = await this.sessions.create('cookie-user');
+    this.cookies.clear(response); // a second Set-Cookie line: the set must append, not replace
+    this.cookies.set(response, created);
+    return { sessionId: created.sessionId };
+  }
+
+  @Post('logout')
+  logout(@Res({ passthrough: true }) response: CookieResponse) {
+    this.cookies.clear(response);
+    return { ok: true };
+  }
+
+  /** A refused data key: the library's typed error, mapped by SessionErrorFilter. */
+  @Patch('data')
+  async data(@CurrentSession() session: Session) {
+    return this.sessions.update(session.sessionId, { password: 'hunter2' });
+  }
   @Get('me')
   me(
     @CurrentUser() userId: string,
@@ -65,6 +108,7 @@ class ProbeController {
 }
 
 async function startApp(
+  adapter: HttpAdapterName,
   redisUrl: string,
   prefix: string,
   cookieName?: string,
@@ -83,19 +127,19 @@ async function startApp(
   })
   class ProbeModule {}
   const moduleRef = await Test.createTestingModule({ imports: [ProbeModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  app.useGlobalFilters(new SessionErrorFilter());
-  await app.init();
+  const app = moduleRef.createNestApplication(httpAdapter(adapter), { logger: false });
+  app.useGlobalFilters(new SessionErrorFilter(app.getHttpAdapter()));
+  await initApp(app);
   return app;
 }
 
-describe('SessionGuard and decorators over HTTP', () => {
-  const prefix = uniquePrefix('guard');
+describe.each(HTTP_ADAPTERS)('SessionGuard and decorators over HTTP (%s)', (adapter) => {
+  const prefix = uniquePrefix(`guard-${adapter}`);
   let app: INestApplication;
   let sessions: SessionService;
 
   beforeAll(async () => {
-    app = await startApp(testRedisUrl(), prefix);
+    app = await startApp(adapter, testRedisUrl(), prefix);
     sessions = app.get(SessionService);
   });
   afterAll(async () => {
@@ -186,13 +230,43 @@ describe('SessionGuard and decorators over HTTP', () => {
     await sessions.revoke(sessionId, 'logout');
     await request(app.getHttpServer()).get('/me').set('x-session-id', token).expect(401);
   });
+
+  it("sets and clears the session cookie through the adapter's response, keeping other lines", async () => {
+    const response = await request(app.getHttpServer()).post('/login').expect(201);
+    const lines = response.headers['set-cookie'] as unknown as string[];
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^__Host-session_id=; Max-Age=0;/);
+    expect(lines[1]).toMatch(/^__Host-session_id=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; Secure/);
+    const token = /^__Host-session_id=([^;]+)/.exec(lines[1])?.[1];
+    const me = await request(app.getHttpServer())
+      .get('/me')
+      .set('x-session-id', token ?? '');
+    expect(me.body).toMatchObject({ userId: 'cookie-user', sessionId: response.body.sessionId });
+    const logout = await request(app.getHttpServer())
+      .post('/logout')
+      .set('x-session-id', token ?? '')
+      .expect(201);
+    expect(logout.headers['set-cookie']).toEqual([
+      expect.stringMatching(/^__Host-session_id=; Max-Age=0;/),
+    ]);
+  });
+
+  it("maps a session error to its 4xx in Nest's error shape (not a 500)", async () => {
+    const { token } = await sessions.create('grace');
+    const response = await request(app.getHttpServer())
+      .patch('/data')
+      .set('x-session-id', token)
+      .expect(400);
+    expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    expect(response.body.message).toMatch(/password/);
+  });
 });
 
-describe('SessionGuard when Redis is down', () => {
+describe.each(HTTP_ADAPTERS)('SessionGuard when Redis is down (%s)', (adapter) => {
   it('answers 503 quickly instead of hanging or failing with 500, and recovers', async () => {
     const redis = await RedisServerProcess.start();
     const prefix = uniquePrefix('guard-down');
-    const app = await startApp(redis.url, prefix, 'sid');
+    const app = await startApp(adapter, redis.url, prefix, 'sid');
     try {
       const { token } = await app.get(SessionService).create('alice');
       await request(app.getHttpServer())

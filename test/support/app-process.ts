@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DEMO_USERS_FILE } from './demo-users';
 import { freePort } from './free-port';
+import { testHttpAdapter } from './http-adapters';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -42,7 +43,11 @@ export class AppProcess {
           // The api's per-session write limit would turn a load test's writes into 429s.
           ...(app === 'worker'
             ? { WORKER_CONSUMER_NAME: name }
-            : { USERS_FILE: DEMO_USERS_FILE, SESSION_WRITE_RATE_LIMIT: '0' }),
+            : {
+                USERS_FILE: DEMO_USERS_FILE,
+                SESSION_WRITE_RATE_LIMIT: '0',
+                HTTP_ADAPTER: testHttpAdapter(),
+              }),
           ...env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],

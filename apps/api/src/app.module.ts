@@ -1,5 +1,6 @@
 import {
   type DynamicModule,
+  Inject,
   type MiddlewareConsumer,
   Module,
   type NestModule,
@@ -44,6 +45,8 @@ export function sessionOptions(config: ApiConfig): SessionModuleOptions {
 
 @Module({})
 export class AppModule implements NestModule {
+  constructor(@Inject(API_CONFIG) private readonly config: ApiConfig) {}
+
   static forRoot(config: ApiConfig, options: AppModuleOptions = {}): DynamicModule {
     const logger = createRootLogger(config, options.logDestination);
     return {
@@ -61,6 +64,7 @@ export class AppModule implements NestModule {
         { provide: UsersRepository, useFactory: () => UsersRepository.load(config.usersFile) },
         LoginRateLimiter,
         CrossSiteRequests,
+        CrossSiteCookieWritesMiddleware,
         GracefulShutdown,
         { provide: APP_GUARD, useExisting: SessionGuard },
       ],
@@ -71,9 +75,11 @@ export class AppModule implements NestModule {
    * Order matters: request logging (mounted in configureApp, before every Nest middleware), then
    * nestjs-pino's request context (a global module's, so mounted first), then the metrics, then
    * the cross-site check (before reading a body it would refuse), then the JSON body parser, so
-   * that refused requests and bodies are logged and counted like any request.
+   * that refused requests and bodies are logged and counted like any request. On Fastify the same
+   * run as hooks (configureFastifyApp): no middleware, so no @fastify/middie on every request.
    */
   configure(consumer: MiddlewareConsumer): void {
+    if (this.config.httpAdapter !== 'express') return;
     consumer
       .apply(HttpMetricsMiddleware, CrossSiteCookieWritesMiddleware, JsonBodyMiddleware)
       .forRoutes(ALL_ROUTES);

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
     expect(load({})).toEqual({
       nodeEnv: 'production',
       port: 3000,
+      httpAdapter: 'fastify',
       redisUrl: 'redis://127.0.0.1:6379',
       redisClusterNodes: null,
       sessionPrefix: 'sess',
@@ -61,6 +62,7 @@ describe('loadConfig', () => {
     const config = load({
       NODE_ENV: 'development',
       PORT: '8080',
+      HTTP_ADAPTER: 'Express',
       REDIS_URL: 'rediss://user:pw@redis.internal:6380/2',
       SESSION_PREFIX: 'app.sess',
       SESSION_IDLE_TTL_SECONDS: '600',
@@ -76,6 +78,7 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       nodeEnv: 'development',
       port: 8080,
+      httpAdapter: 'express',
       redisUrl: 'rediss://user:pw@redis.internal:6380/2',
       redisClusterNodes: null,
       sessionPrefix: 'app.sess',
@@ -106,6 +109,12 @@ describe('loadConfig', () => {
       true,
     );
     expect(load({ SESSION_COOKIE_SECURE: '0' }).cookieSecure).toBe(false);
+  });
+
+  it('refuses an HTTP_ADAPTER it does not know, naming the variable', () => {
+    expect(() => load({ HTTP_ADAPTER: 'koa' })).toThrow(
+      'Invalid environment variable HTTP_ADAPTER: must be one of fastify, express (got "koa")',
+    );
   });
 
   it('treats an empty variable as unset', () => {

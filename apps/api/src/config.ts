@@ -13,6 +13,7 @@ import {
   type SessionEnvConfig,
 } from '@app/config';
 import type { EndpointAccess } from './http/endpoint-access';
+import { HTTP_ADAPTER_NAMES, type HttpAdapterName } from './http/http-adapter-name';
 import { parseTrustProxy, type TrustProxy } from './http/trust-proxy';
 
 export { ConfigError, LOG_LEVELS, type LogLevel } from '@app/config';
@@ -20,6 +21,8 @@ export { ConfigError, LOG_LEVELS, type LogLevel } from '@app/config';
 export interface ApiConfig extends SessionEnvConfig {
   nodeEnv: string;
   port: number;
+  /** Which Nest HTTP adapter serves the api (same routes and behaviour on both). */
+  httpAdapter: HttpAdapterName;
   cookieSecure: boolean;
   /** Path of the users file; undefined = the shipped demo users (NODE_ENV=development only). */
   usersFile: string | undefined;
@@ -51,6 +54,11 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     description: 'development turns the Secure cookie flag off by default',
   },
   { name: 'PORT', default: '3000', description: 'HTTP port' },
+  {
+    name: 'HTTP_ADAPTER',
+    default: 'fastify',
+    description: 'fastify or express: the Nest HTTP adapter (same api on both; fastify is faster)',
+  },
   ...SESSION_ENV_VARIABLES,
   {
     name: 'SESSION_COOKIE_SECURE',
@@ -145,6 +153,7 @@ export function loadConfig(env: Env = process.env): ApiConfig {
     ...readSessionEnv(reader),
     nodeEnv,
     port: reader.integer('PORT', 0, 65_535),
+    httpAdapter: reader.oneOf('HTTP_ADAPTER', HTTP_ADAPTER_NAMES),
     cookieSecure: reader.boolean('SESSION_COOKIE_SECURE', nodeEnv !== 'development'),
     usersFile: usersFile(reader, nodeEnv),
     ...loginLimits(reader),

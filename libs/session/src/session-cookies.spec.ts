@@ -37,4 +37,22 @@ describe('SessionCookies', () => {
     new SessionCookies(options({ secure: false })).clear(res);
     expect(res.cookies()[0]).toMatch(/^session_id=; Max-Age=0; Path=\/; Expires=.*1970/);
   });
+
+  it('appends to a Fastify reply (no setHeader) through reply.header', () => {
+    const lines: string[] = [];
+    const reply = {
+      getHeader: () => lines,
+      header: (name: string, value: string[]) => {
+        expect(name).toBe('set-cookie');
+        lines.push(...value);
+      },
+    };
+    const cookies = new SessionCookies(options({ secure: false }));
+    cookies.set(reply, 'tok');
+    cookies.clear(reply);
+    expect(lines).toEqual([
+      'session_id=tok; Max-Age=7200; Path=/; HttpOnly; SameSite=Lax',
+      expect.stringMatching(/^session_id=; Max-Age=0;/),
+    ]);
+  });
 });

@@ -3,11 +3,22 @@ import { serialize, type SerializeOptions } from 'cookie';
 import type { ResolvedSessionOptions } from './session-options';
 import { SESSION_OPTIONS } from './session.constants';
 
-/** The part of a Node/Express response the cookie helper needs. */
-export interface CookieResponse {
-  getHeader(name: string): number | string | string[] | undefined;
+type HeaderValue = number | string | string[] | undefined;
+
+/** The part of a Node or Express response the cookie helper needs. */
+export interface NodeCookieResponse {
+  getHeader(name: string): HeaderValue;
   setHeader(name: string, value: string | string[]): unknown;
 }
+
+/** The part of a Fastify reply the cookie helper needs (it has no setHeader). */
+export interface FastifyCookieReply {
+  getHeader(name: string): HeaderValue;
+  header(name: string, value: string[]): unknown;
+}
+
+/** A response of either HTTP adapter, or a plain Node response. */
+export type CookieResponse = NodeCookieResponse | FastifyCookieReply;
 
 /** What the cookie needs of a created or rotated session (CreatedSession, RotatedSession). */
 export interface CookieSession {
@@ -58,10 +69,16 @@ export class SessionCookies {
     return { httpOnly: true, secure, sameSite, path, domain };
   }
 
+  /** Adds a Set-Cookie line, keeping the ones already set (another cookie, a cleared one). */
   private append(response: CookieResponse, cookie: string): void {
-    const existing = response.getHeader('Set-Cookie');
-    const list =
-      existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-    response.setHeader('Set-Cookie', [...list, cookie]);
+    if ('setHeader' in response && typeof response.setHeader === 'function') {
+      const existing = response.getHeader('Set-Cookie');
+      const list =
+        existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+      response.setHeader('Set-Cookie', [...list, cookie]);
+      return;
+    }
+    // Fastify's reply.header appends to an existing set-cookie instead of replacing it.
+    (response as FastifyCookieReply).header('set-cookie', [cookie]);
   }
 }

@@ -1,4 +1,4 @@
-import type { ArgumentsHost } from '@nestjs/common';
+import type { ArgumentsHost, HttpServer } from '@nestjs/common';
 import * as errors from './errors';
 import { SESSION_ERROR_STATUS, SessionErrorFilter } from './session-error.filter';
 
@@ -44,5 +44,34 @@ describe('SessionErrorFilter', () => {
   ])('maps %s to %d', (_, error, status) => {
     const { body } = answer(error);
     expect(body).toMatchObject({ statusCode: status, message: error.message });
+  });
+
+  it('replies through the HTTP adapter when it has one (Fastify, Express alike)', () => {
+    const replies: unknown[][] = [];
+    const adapter = {
+      isHeadersSent: () => false,
+      reply: (...args: unknown[]) => replies.push(args),
+    } as unknown as HttpServer;
+    const response = { marker: true };
+    const host = { switchToHttp: () => ({ getResponse: () => response }) } as ArgumentsHost;
+    new SessionErrorFilter(adapter).catch(new errors.SessionStoreUnavailableError(), host);
+    expect(replies).toEqual([
+      [
+        response,
+        { statusCode: 503, message: 'Session store unavailable', error: 'Service Unavailable' },
+        503,
+      ],
+    ]);
+  });
+
+  it('answers a Fastify reply (code/send) when built without an adapter', () => {
+    const sent: unknown[] = [];
+    const reply = {
+      status: () => reply,
+      code: (status: number) => ({ send: (body: unknown) => sent.push(status, body) }),
+    };
+    const host = { switchToHttp: () => ({ getResponse: () => reply }) } as ArgumentsHost;
+    new SessionErrorFilter().catch(new errors.InvalidTokenError('x'), host);
+    expect(sent).toEqual([401, expect.objectContaining({ statusCode: 401 })]);
   });
 });

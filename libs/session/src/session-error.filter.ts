@@ -1,4 +1,13 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpStatus } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpStatus,
+  type HttpServer,
+  Inject,
+  Optional,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { SessionError } from './errors';
 
 /** The one mapping from session errors to HTTP statuses. */
@@ -17,24 +26,55 @@ export const SESSION_ERROR_STATUS: Record<string, HttpStatus> = {
   DEPLOYMENT_MISMATCH: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
-interface JsonResponse {
-  status(code: number): { json(body: unknown): unknown };
+/** An Express response or a Fastify reply, for a filter built without its adapter. */
+interface AnyResponse {
+  status?(code: number): { json?(body: unknown): unknown };
+  code?(code: number): { send(body: unknown): unknown };
 }
 
 /**
- * Answers session errors in Nest's error shape `{ statusCode, message, error }`. Register it
- * globally (`app.useGlobalFilters(new SessionErrorFilter())`) so no session error becomes a 500.
+ * Answers session errors in Nest's error shape `{ statusCode, message, error }`, on Express and
+ * on Fastify: like Nest's BaseExceptionFilter, it replies through the HTTP adapter, given to the
+ * constructor (`app.useGlobalFilters(new SessionErrorFilter(app.getHttpAdapter()))`) or injected
+ * when provided as APP_FILTER. Register it globally so no session error becomes a 500.
  */
 @Catch(SessionError)
 export class SessionErrorFilter implements ExceptionFilter<SessionError> {
+  @Optional()
+  @Inject()
+  private readonly httpAdapterHost?: HttpAdapterHost;
+
+  constructor(private readonly httpAdapter?: HttpServer) {}
+
   catch(error: SessionError, host: ArgumentsHost): void {
     const status = SESSION_ERROR_STATUS[error.code] ?? HttpStatus.INTERNAL_SERVER_ERROR;
-    const response = host.switchToHttp().getResponse<JsonResponse>();
     // Unavailability details (host names, ports) stay out of the answer.
     const message =
       status === HttpStatus.SERVICE_UNAVAILABLE ? 'Session store unavailable' : error.message;
-    response.status(status).json({ statusCode: status, message, error: titleOf(status) });
+    const body = { statusCode: status, message, error: titleOf(status) };
+    const response = host.switchToHttp().getResponse<AnyResponse>();
+    const adapter = this.httpAdapter ?? this.httpAdapterHost?.httpAdapter;
+    if (adapter) {
+      if (adapter.isHeadersSent(response)) adapter.end(response);
+      else adapter.reply(response, body, status);
+      return;
+    }
+    replyWithout(response, body, status);
   }
+}
+
+/** `new SessionErrorFilter()` without an adapter: the reply's own API (Express, then Fastify). */
+function replyWithout(response: AnyResponse, body: unknown, status: number): void {
+  const express = response.status?.(status);
+  if (typeof express?.json === 'function') {
+    express.json(body);
+    return;
+  }
+  if (typeof response.code === 'function') {
+    response.code(status).send(body);
+    return;
+  }
+  throw new Error('SessionErrorFilter: unknown response object; pass app.getHttpAdapter()');
 }
 
 function titleOf(status: HttpStatus): string {

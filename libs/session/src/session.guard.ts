@@ -19,6 +19,7 @@ import type { ResolvedSessionOptions } from './session-options';
 import { extractToken, type IncomingSessionRequest } from './session-request';
 import { SESSION_OPTIONS } from './session.constants';
 import { SessionService } from './session.service';
+import type { ValidationResult } from './session.types';
 import { safeEqual } from './token';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -30,21 +31,30 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * is @Public(): a guard that cannot authenticate must not wave a request through silently (a
  * global guard would otherwise leave a hybrid app's gateways and message handlers open).
  */
+/** What a route's decorators ask of the guard, read once per handler (metadata is static). */
+interface RoutePolicy {
+  publicRoute: Required<PublicRouteOptions> | undefined;
+  skipCsrf: boolean;
+  roles: string[] | undefined;
+}
+
 @Injectable()
 export class SessionGuard implements CanActivate {
+  private readonly policies = new WeakMap<object, WeakMap<object, RoutePolicy>>();
+
   constructor(
     private readonly sessions: SessionService,
     private readonly reflector: Reflector,
     @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    const publicRoute = this.reflector.getAllAndOverride<Required<PublicRouteOptions> | undefined>(
-      IS_PUBLIC_KEY,
-      targets,
-    );
-    const isPublic = publicRoute !== undefined;
+  /**
+   * Synchronous when the answer needs no I/O (a public route, no token, a local-cache hit): no
+   * promise per request on the hot path. Only a cache miss waits for Redis.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const policy = this.policyOf(context);
+    const isPublic = policy.publicRoute !== undefined;
     if (context.getType() !== 'http') {
       if (isPublic) return true;
       throw new UnsupportedContextError(
@@ -52,7 +62,7 @@ export class SessionGuard implements CanActivate {
         `${context.getClass().name}.${context.getHandler().name}`,
       );
     }
-    if (publicRoute?.attachSession === false) return true;
+    if (policy.publicRoute?.attachSession === false) return true;
     const request = context.switchToHttp().getRequest<IncomingSessionRequest>();
 
     const found = extractToken(request, this.options);
@@ -60,7 +70,18 @@ export class SessionGuard implements CanActivate {
       if (isPublic) return true;
       throw new UnauthorizedException('No session');
     }
-    const result = await this.verify(found.token);
+    const local = this.sessions.verifyLocally(found.token);
+    if (local) return this.admit(request, found, local, policy);
+    return this.verify(found.token).then((result) => this.admit(request, found, result, policy));
+  }
+
+  private admit(
+    request: IncomingSessionRequest,
+    found: NonNullable<ReturnType<typeof extractToken>>,
+    result: ValidationResult,
+    policy: RoutePolicy,
+  ): boolean {
+    const isPublic = policy.publicRoute !== undefined;
     if (!result.valid) {
       if (isPublic) return true;
       throw new UnauthorizedException('Invalid session');
@@ -70,13 +91,13 @@ export class SessionGuard implements CanActivate {
     request.sessionToken = found.token;
     if (isPublic) return true;
 
-    if (found.source === 'cookie' && this.needsCsrfCheck(request.method, targets)) {
+    if (found.source === 'cookie' && this.needsCsrfCheck(request.method, policy)) {
       const presented = request.headers[this.options.csrf.headerName];
       if (typeof presented !== 'string' || !safeEqual(presented, result.session.csrfToken)) {
         throw new ForbiddenException('Missing or invalid CSRF token');
       }
     }
-    const required = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, targets);
+    const required = policy.roles;
     if (required && required.length > 0) {
       const roles = this.options.resolveRoles(result.session);
       if (!required.some((role) => roles.includes(role)))
@@ -85,7 +106,30 @@ export class SessionGuard implements CanActivate {
     return true;
   }
 
-  private async verify(token: string) {
+  private policyOf(context: ExecutionContext): RoutePolicy {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    // By class, then handler: an inherited handler is one function under several classes.
+    let byHandler = this.policies.get(controller);
+    if (byHandler === undefined) this.policies.set(controller, (byHandler = new WeakMap()));
+    let policy = byHandler.get(handler);
+    if (policy === undefined) {
+      const targets = [handler, controller];
+      policy = {
+        publicRoute: this.reflector.getAllAndOverride<Required<PublicRouteOptions> | undefined>(
+          IS_PUBLIC_KEY,
+          targets,
+        ),
+        skipCsrf:
+          this.reflector.getAllAndOverride<boolean | undefined>(SKIP_CSRF_KEY, targets) === true,
+        roles: this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, targets),
+      };
+      byHandler.set(handler, policy);
+    }
+    return policy;
+  }
+
+  private async verify(token: string): Promise<ValidationResult> {
     try {
       return await this.sessions.verify(token);
     } catch (error) {
@@ -95,12 +139,9 @@ export class SessionGuard implements CanActivate {
     }
   }
 
-  private needsCsrfCheck(
-    method: string | undefined,
-    targets: Parameters<Reflector['getAllAndOverride']>[1],
-  ): boolean {
+  private needsCsrfCheck(method: string | undefined, policy: RoutePolicy): boolean {
     if (!this.options.csrf.enabled || !UNSAFE_METHODS.has((method ?? 'GET').toUpperCase()))
       return false;
-    return this.reflector.getAllAndOverride<boolean | undefined>(SKIP_CSRF_KEY, targets) !== true;
+    return !policy.skipCsrf;
   }
 }

@@ -143,12 +143,25 @@ export class SessionService {
    * entry (no round trip), else with one Redis round trip (none at all for a malformed token).
    */
   async verify(token: unknown): Promise<ValidationResult> {
+    return this.verifyLocally(token) ?? this.verifyInRedis(token);
+  }
+
+  /**
+   * The answer verify() gives without I/O, when there is one: a malformed token, or a fresh entry
+   * of the local cache. Undefined when Redis must be asked. For callers on the hot path (the
+   * guard): no promise at all on a cache hit.
+   */
+  verifyLocally(token: unknown): ValidationResult | undefined {
+    const parsed = parseToken(token, this.options.streamPartitions);
+    if (!parsed) return { valid: false, reason: 'malformed' };
+    const cached = this.local.lookup(parsed.sessionId, parsed.partition, hashSecret(parsed.secret));
+    return cached ? { valid: true, session: cached } : undefined;
+  }
+
+  private async verifyInRedis(token: unknown): Promise<ValidationResult> {
     const parsed = parseToken(token, this.options.streamPartitions);
     if (!parsed) return { valid: false, reason: 'malformed' };
     const secretHash = hashSecret(parsed.secret);
-    const cached = this.local.lookup(parsed.sessionId, parsed.partition, secretHash);
-    if (cached) return { valid: true, session: cached };
-
     const startedAt = performance.now();
     const result = await this.repository.validate(parsed.sessionId, parsed.partition, secretHash);
     if (!result.ok) return { valid: false, reason: result.reason as InvalidSessionReason };

@@ -19,7 +19,6 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
 import {
   CurrentSession,
   Public,
@@ -30,10 +29,12 @@ import {
   type SessionRequest,
   SessionService,
   SkipCsrf,
+  type CookieResponse,
 } from '@app/session';
 import { ApiError, ApiSessionAuth } from '../docs/api-docs';
 import { clientIp } from '../http/client-ip';
 import { CrossSiteRequests } from '../http/cross-site-requests';
+import type { HttpRequest } from '../http/http-request';
 import { MetricsService } from '../metrics/metrics.service';
 import { UsersRepository } from '../users/users.repository';
 import {
@@ -85,8 +86,8 @@ export class AuthController {
   @ApiError(503, 'Session store unavailable')
   async login(
     @Body() body: unknown,
-    @Req() request: Request & SessionRequest,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest & SessionRequest,
+    @Res({ passthrough: true }) response: CookieResponse,
   ): Promise<LoginResponseDto> {
     this.crossSite.check(request);
     const { userId, password } = parseLoginBody(body);
@@ -106,7 +107,7 @@ export class AuthController {
     const created = await this.sessions.create(
       user.userId,
       { roles },
-      { userAgent: request.get('user-agent') ?? '', ip },
+      { userAgent: request.headers['user-agent'] ?? '', ip },
     );
     await this.endReplacedSession(request);
     this.cookies.set(response, created);
@@ -159,7 +160,7 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'Session revoked, cookie cleared' })
   async logout(
     @CurrentSession() session: Session,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: CookieResponse,
   ): Promise<void> {
     if (await this.sessions.revoke(session.sessionId, 'logout', { userId: session.userId })) {
       this.metrics.revoked('logout');
@@ -180,8 +181,8 @@ export class AuthController {
   })
   @ApiError(404, 'The session ended meanwhile')
   async rotate(
-    @Req() request: Request & SessionRequest,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest & SessionRequest,
+    @Res({ passthrough: true }) response: CookieResponse,
   ): Promise<RotateResponseDto> {
     if (!request.sessionToken) throw new UnauthorizedException('No session');
     const rotated = await this.sessions.rotate(request.sessionToken);

@@ -1,6 +1,5 @@
 import { type ArgumentsHost, Catch, HttpException, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { RateLimitedError } from '../rate-limit/rate-limited.error';
 
@@ -34,10 +33,12 @@ export class ApiExceptionFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return super.catch(exception, host);
     if (exception instanceof RateLimitedError) {
-      host
-        .switchToHttp()
-        .getResponse<Response>()
-        .setHeader('Retry-After', String(exception.retryAfterSeconds));
+      // Through the adapter: an Express response and a Fastify reply set headers differently.
+      this.applicationRef?.setHeader(
+        host.switchToHttp().getResponse(),
+        'Retry-After',
+        String(exception.retryAfterSeconds),
+      );
       const status = HttpStatus.TOO_MANY_REQUESTS;
       const body = { statusCode: status, message: exception.message, error: STATUS_CODES[status] };
       return super.catch(new HttpException(body, status), host);

@@ -1,9 +1,9 @@
-import type { Request } from 'express';
+import type { HttpRequest } from './http-request';
 
 /**
- * The client address as Express sees it: the socket's peer, or the address X-Forwarded-For gives
- * as far as TRUST_PROXY (Express's `trust proxy`, set in configureApp) trusts the hops.
+ * The client address as the adapter sees it: the socket's peer, or the address X-Forwarded-For
+ * gives as far as TRUST_PROXY (Express's `trust proxy`, Fastify's `trustProxy`) trusts the hops.
  */
-export function clientIp(request: Request): string {
+export function clientIp(request: HttpRequest): string {
   return request.ip ?? request.socket.remoteAddress ?? 'unknown';
 }

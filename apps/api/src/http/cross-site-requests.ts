@@ -1,8 +1,8 @@
 import { ForbiddenException, Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
 import { type ResolvedSessionOptions, SESSION_OPTIONS } from '@app/session';
 import { API_CONFIG } from '../api.constants';
 import type { ApiConfig } from '../config';
+import { headerValue, type HttpRequest } from './http-request';
 import { isSameOriginRequest } from './same-origin';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -22,12 +22,12 @@ export class CrossSiteRequests {
   }
 
   /** Throws 403 unless the request comes from our origin, an allowed one, or no browser. */
-  check(request: Request): void {
+  check(request: HttpRequest): void {
     const allowed = isSameOriginRequest(
       {
         origin: request.headers.origin,
-        secFetchSite: request.get('sec-fetch-site'),
-        ownOrigin: `${request.protocol}://${request.get('host') ?? ''}`,
+        secFetchSite: headerValue(request.headers['sec-fetch-site']),
+        ownOrigin: `${request.protocol}://${request.headers.host ?? ''}`,
       },
       this.allowedOrigins,
     );
@@ -51,14 +51,19 @@ export class CrossSiteCookieWritesMiddleware implements NestMiddleware {
     this.cookiePrefix = `${options.cookie.name}=`;
   }
 
-  use(request: Request, _response: Response, next: NextFunction): void {
-    if (UNSAFE_METHODS.has(request.method) && this.hasSessionCookie(request)) {
-      this.crossSite.check(request);
-    }
+  use(request: HttpRequest, _response: unknown, next: () => void): void {
+    this.checkRequest(request);
     next();
   }
 
-  private hasSessionCookie(request: Request): boolean {
+  /** The check itself, for the Fastify hook (no Nest middleware there). */
+  checkRequest(request: HttpRequest): void {
+    if (UNSAFE_METHODS.has(request.method) && this.hasSessionCookie(request)) {
+      this.crossSite.check(request);
+    }
+  }
+
+  private hasSessionCookie(request: HttpRequest): boolean {
     const cookies = request.headers.cookie;
     return (
       cookies !== undefined &&

@@ -33,27 +33,60 @@ const DOCS_CSP = {
   frameAncestors: ["'none'"],
 };
 
-function headers(directives: Record<string, string[]>): Middleware {
-  return helmet({
+type HeaderSet = Readonly<Record<string, string>>;
+
+/**
+ * The headers helmet sets with these options. They do not depend on the request, so helmet runs
+ * once at start-up against a recording response and every answer gets the recorded set: the
+ * same headers on Express and Fastify, without running helmet's dozen middleware per request.
+ */
+function helmetHeaders(directives: Record<string, string[]>): HeaderSet {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader: (name: string, value: string | number | string[]) => {
+      headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
+    },
+    removeHeader: (name: string) => delete headers[name],
+    getHeader: (name: string) => headers[name],
+  };
+  let done = false;
+  helmet({
     // useDefaults false: helmet's upgrade-insecure-requests would break /docs on plain-http dev.
     contentSecurityPolicy: { useDefaults: false, directives },
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
+  })({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
+    if (error) throw error instanceof Error ? error : new Error('helmet failed');
+    done = true;
   });
+  if (!done) throw new Error('helmet did not finish synchronously: headers cannot be precomputed');
+  return Object.freeze(headers);
 }
 
 /**
- * helmet's security headers on every answer (nosniff, frame and referrer policy, HSTS, CORP/COOP,
- * …) with a CSP per kind of page: `none` for the JSON api, what Swagger UI needs under `docsPath`.
+ * helmet's security headers (nosniff, frame and referrer policy, HSTS, CORP/COOP, …) with a CSP
+ * per kind of page: `none` for the JSON api, what Swagger UI needs under `docsPath`. Returns the
+ * set for a request URL.
  */
-export function securityHeaders(docsPath: string): Middleware {
-  const api = headers(API_CSP);
-  const docs = headers(DOCS_CSP);
+export function securityHeaderSets(docsPath: string): (url: string) => HeaderSet {
+  const api = helmetHeaders(API_CSP);
+  const docs = helmetHeaders(DOCS_CSP);
   const docsPrefix = `/${docsPath}`;
+  return (url) =>
+    url.startsWith(docsPrefix) &&
+    (url.length === docsPrefix.length ||
+      url[docsPrefix.length] === '/' ||
+      url[docsPrefix.length] === '?')
+      ? docs
+      : api;
+}
+
+/** The headers as Express middleware. */
+export function securityHeaders(docsPath: string): Middleware {
+  const headersFor = securityHeaderSets(docsPath);
   return (request, response, next) => {
-    const url = request.url ?? '/';
-    const isDocs =
-      url === docsPrefix || url.startsWith(`${docsPrefix}/`) || url.startsWith(`${docsPrefix}?`);
-    (isDocs ? docs : api)(request, response, next);
+    const headers = headersFor(request.url ?? '/');
+    for (const name in headers) response.setHeader(name, headers[name]);
+    next();
   };
 }

@@ -17,12 +17,25 @@ export function requestContext(): { reqId?: string } {
   return reqId === undefined ? {} : { reqId };
 }
 
-/** The caller's `x-request-id` when it is a sane token, else a new UUID; echoed on the answer. */
-export function requestId(request: IncomingMessage, response: ServerResponse): string {
+/** The caller's `x-request-id` when it is a sane token, else a new UUID. */
+export function requestIdOf(request: IncomingMessage): string {
   const given = request.headers['x-request-id'];
-  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** The request id, echoed on the answer. */
+export function requestId(request: IncomingMessage, response: ServerResponse): string {
+  const id = requestIdOf(request);
   response.setHeader('x-request-id', id);
   return id;
+}
+
+/**
+ * Makes `id` the request id of everything that runs from here on in this request. For Fastify's
+ * onRequest hook: the rest of the request (parsing, Nest's handler) continues from it.
+ */
+export function enterRequestContext(id: string): void {
+  requestIds.enterWith(id);
 }
 
 /**
@@ -52,24 +65,39 @@ export function requestLogging(root: Logger) {
   return (request: LoggedRequest, response: ServerResponse, next: () => void): void => {
     const id = requestId(request, response);
     request.id = id;
-    const started = Date.now();
-    // 'close' comes after 'finish' for a complete answer, alone when the client went away first.
-    response.once('close', () => {
-      const aborted = !response.writableFinished;
-      const level = levelOf(response.statusCode, aborted);
-      if (!root.isLevelEnabled(level)) return;
-      const session = request.session;
-      root[level](
-        {
-          reqId: id,
-          req: request,
-          res: response,
-          responseTime: Date.now() - started,
-          ...(session ? { userId: session.userId, sessionId: session.sessionId } : {}),
-        },
-        messageOf(response.statusCode, aborted),
-      );
-    });
+    logWhenDone(root, id, request, response, () => response);
     requestIds.run(id, next);
   };
+}
+
+/**
+ * Writes the request's line when `raw` (the Node response) closes. `request` is what the adapter
+ * hands to Nest (the guard sets the session on it; pino's serializer reads Express's and
+ * Fastify's); `responseForLog` gives pino's response serializer its view, only for a written line.
+ */
+export function logWhenDone(
+  root: Logger,
+  id: string,
+  request: SessionRequest,
+  raw: ServerResponse,
+  responseForLog: () => object,
+): void {
+  const started = Date.now();
+  // 'close' comes after 'finish' for a complete answer, alone when the client went away first.
+  raw.once('close', () => {
+    const aborted = !raw.writableFinished;
+    const level = levelOf(raw.statusCode, aborted);
+    if (!root.isLevelEnabled(level)) return;
+    const session = request.session;
+    root[level](
+      {
+        reqId: id,
+        req: request,
+        res: responseForLog(),
+        responseTime: Date.now() - started,
+        ...(session ? { userId: session.userId, sessionId: session.sessionId } : {}),
+      },
+      messageOf(raw.statusCode, aborted),
+    );
+  });
 }

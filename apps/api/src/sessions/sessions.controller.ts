@@ -21,7 +21,6 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
 import {
   CurrentSession,
   InvalidSessionIdError,
@@ -29,6 +28,7 @@ import {
   SessionCookies,
   type SessionRequest,
   SessionService,
+  type CookieResponse,
 } from '@app/session';
 import { ApiError, ApiSessionAuth } from '../docs/api-docs';
 import { MetricsService } from '../metrics/metrics.service';
@@ -113,7 +113,7 @@ export class SessionsController {
     @Param('sessionId') sessionId: string,
     @CurrentSession() session: Session,
     @Req() request: SessionRequest,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: CookieResponse,
   ): Promise<void> {
     let revoked: boolean;
     try {
