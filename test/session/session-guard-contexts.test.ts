@@ -13,6 +13,7 @@ import {
   MessagePattern,
   Transport,
 } from '@nestjs/microservices';
+import { WsException } from '@nestjs/websockets';
 import { firstValueFrom } from 'rxjs';
 import { Public, SessionGuard, SessionModule, UnsupportedContextError } from '@app/session';
 import { freePort } from '../support/free-port';
@@ -90,7 +91,7 @@ describe('SessionGuard outside HTTP (RPC, WebSocket)', () => {
     await expect(firstValueFrom(client.send('secret', {}))).rejects.toBeDefined();
     expect(handled).not.toContain('secret');
     expect(logger.lines.join('\n')).toContain(
-      'SessionGuard cannot authenticate a "rpc" request (RpcProbe.secret): it authenticates HTTP only',
+      'SessionGuard cannot authenticate a "rpc" request (RpcProbe.secret): it authenticates HTTP requests and WebSocket gateway messages',
     );
   });
 
@@ -99,22 +100,37 @@ describe('SessionGuard outside HTTP (RPC, WebSocket)', () => {
     expect(handled).toContain('open');
   });
 
-  it('refuses a WebSocket context with an error naming it and the gateway support', () => {
+  it('refuses a WebSocket message whose connection never authenticated', () => {
     const guard = service.get(SessionGuard);
     class ChatGateway {
       message(): void {}
     }
     const context = new ExecutionContextHost(
-      [{}, {}, {}],
+      [{ readyState: 1 }, {}, {}],
       ChatGateway as Type<unknown>,
       ChatGateway.prototype.message,
     );
     context.setType('ws');
     // Thrown at once (the guard answers without a promise when it needs no I/O); Nest treats a
     // thrown error and a rejected promise alike.
+    expect(() => guard.canActivate(context)).toThrow(WsException);
+    expect(() => guard.canActivate(context)).toThrow(/Unauthorized: the connection has no session/);
+  });
+
+  it('names the context and what it supports when refusing an RPC message', () => {
+    const guard = service.get(SessionGuard);
+    class Handler {
+      handle(): void {}
+    }
+    const context = new ExecutionContextHost(
+      [{}, {}],
+      Handler as Type<unknown>,
+      Handler.prototype.handle,
+    );
+    context.setType('rpc');
     expect(() => guard.canActivate(context)).toThrow(UnsupportedContextError);
     expect(() => guard.canActivate(context)).toThrow(
-      /"ws" request \(ChatGateway\.message\).*WebSocket authentication comes with the library's gateway support/,
+      /"rpc" request \(Handler\.handle\).*HTTP requests and WebSocket gateway messages/,
     );
   });
 });

@@ -9,6 +9,8 @@ const ROOT = join(__dirname, '..', '..');
 const APPS = {
   api: { entry: 'apps/api/src/main.ts', portVariable: 'PORT' },
   worker: { entry: 'apps/worker/src/main.ts', portVariable: 'WORKER_PORT' },
+  // A small app with a WebSocket gateway on the session library (test/websocket).
+  gateway: { entry: 'test/websocket/fixtures/gateway-app.ts', portVariable: 'PORT' },
 } as const;
 
 /** An app (apps/<name>/src/main.ts) as a real process, run from source with ts-node. */

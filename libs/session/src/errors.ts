@@ -123,8 +123,8 @@ export class DeploymentMismatchError extends SessionError {
 }
 
 /**
- * SessionGuard met a context it cannot authenticate (WebSocket, RPC): refused loudly rather than
- * let through without a session.
+ * SessionGuard met a context it cannot authenticate (RPC): refused loudly rather than let through
+ * without a session.
  */
 export class UnsupportedContextError extends SessionError {
   readonly code = 'UNSUPPORTED_CONTEXT';
@@ -134,9 +134,10 @@ export class UnsupportedContextError extends SessionError {
     handler: string,
   ) {
     super(
-      `SessionGuard cannot authenticate a "${contextType}" request (${handler}): it authenticates HTTP only. ` +
-        "WebSocket authentication comes with the library's gateway support; until then mark the handler @Public() " +
-        'to run it without a session, or do not apply SessionGuard to it.',
+      `SessionGuard cannot authenticate a "${contextType}" request (${handler}): it authenticates ` +
+        'HTTP requests and WebSocket gateway messages (after SessionSockets.authenticate at the ' +
+        'handshake). Mark the handler @Public() to run it without a session, or do not apply ' +
+        'SessionGuard to it.',
     );
   }
 }

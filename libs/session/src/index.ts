@@ -39,3 +39,10 @@ export { SessionGuard } from './session.guard';
 export { SessionModule, type SessionModuleAsyncOptions } from './session.module';
 export { SessionService } from './session.service';
 export type * from './session.types';
+export { SessionSockets, type SocketAuthOptions } from './websocket/session-sockets';
+export {
+  type GatewayClient,
+  type SocketIoClient,
+  WS_CLOSE_UNAUTHORIZED,
+  type WsClient,
+} from './websocket/socket-client';

@@ -21,15 +21,29 @@ import { SESSION_OPTIONS } from './session.constants';
 import { SessionService } from './session.service';
 import type { ValidationResult } from './session.types';
 import { safeEqual } from './token';
+import { SessionSockets } from './websocket/session-sockets';
+
+/**
+ * The error a gateway sends back to the client: Nest's WsException when @nestjs/websockets is
+ * installed (it is, in any app with a gateway), loaded lazily so HTTP-only apps need no package.
+ */
+function wsError(message: string): Error {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { WsException } = require('@nestjs/websockets') as {
+    WsException: new (error: string) => Error;
+  };
+  return new WsException(message);
+}
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * Authenticates HTTP requests by session token (cookie, `x-session-id` header or bearer).
  * Missing or invalid → 401; missing role or CSRF token → 403; Redis down → 503.
- * Other context types (RPC, WebSocket) are refused with UnsupportedContextError unless the handler
- * is @Public(): a guard that cannot authenticate must not wave a request through silently (a
- * global guard would otherwise leave a hybrid app's gateways and message handlers open).
+ * WebSocket gateway messages are checked against the session their connection authenticated
+ * with at the handshake (SessionSockets). Other context types (RPC) are refused with
+ * UnsupportedContextError unless the handler is @Public(): a guard that cannot authenticate must
+ * not wave a request through silently.
  */
 /** What a route's decorators ask of the guard, read once per handler (metadata is static). */
 interface RoutePolicy {
@@ -44,6 +58,7 @@ export class SessionGuard implements CanActivate {
 
   constructor(
     private readonly sessions: SessionService,
+    private readonly sockets: SessionSockets,
     private readonly reflector: Reflector,
     @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
   ) {}
@@ -55,6 +70,7 @@ export class SessionGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const policy = this.policyOf(context);
     const isPublic = policy.publicRoute !== undefined;
+    if (context.getType() === 'ws') return this.canActivateSocket(context, policy);
     if (context.getType() !== 'http') {
       if (isPublic) return true;
       throw new UnsupportedContextError(
@@ -104,6 +120,31 @@ export class SessionGuard implements CanActivate {
         throw new ForbiddenException('Insufficient role');
     }
     return true;
+  }
+
+  /**
+   * A gateway message: its connection must have authenticated at the handshake
+   * (SessionSockets.authenticate), the session must still be valid, and `@Roles()` hold.
+   */
+  private canActivateSocket(
+    context: ExecutionContext,
+    policy: RoutePolicy,
+  ): boolean | Promise<boolean> {
+    if (policy.publicRoute !== undefined) return true;
+    const client = context.switchToWs().getClient<object>();
+    const result = this.sockets.verifyClient(client);
+    if (result === undefined) throw wsError('Unauthorized: the connection has no session');
+    const admit = (checked: ValidationResult) => {
+      if (!checked.valid) throw wsError('Unauthorized: the session has ended');
+      const required = policy.roles;
+      if (required && required.length > 0) {
+        const roles = this.options.resolveRoles(checked.session);
+        if (!required.some((role) => roles.includes(role)))
+          throw wsError('Forbidden: insufficient role');
+      }
+      return true;
+    };
+    return result instanceof Promise ? result.then(admit) : admit(result);
   }
 
   private policyOf(context: ExecutionContext): RoutePolicy {

@@ -20,6 +20,7 @@ import { SessionRedisLifecycle } from './session-redis.provider';
 import { SESSION_OPTIONS, SESSION_RAW_OPTIONS, SESSION_REDIS } from './session.constants';
 import { SessionGuard } from './session.guard';
 import { SessionService } from './session.service';
+import { SessionSockets } from './websocket/session-sockets';
 
 export interface SessionModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
   useFactory: (...args: never[]) => SessionModuleOptions | Promise<SessionModuleOptions>;
@@ -45,6 +46,7 @@ const sharedProviders: Provider[] = [
   SessionService,
   SessionGuard,
   SessionCookies,
+  SessionSockets,
 ];
 const exported = [
   SESSION_OPTIONS,
@@ -54,6 +56,7 @@ const exported = [
   SessionService,
   SessionGuard,
   SessionCookies,
+  SessionSockets,
 ];
 
 /**
