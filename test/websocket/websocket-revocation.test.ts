@@ -102,7 +102,9 @@ describe.each(['socket.io', 'ws'] as const)('WebSocket gateway on %s, two instan
     const client: Client = {
       ask: (event) =>
         new Promise((resolve) => {
-          socket.once('message', (raw) => resolve(JSON.parse(raw.toString()) as unknown));
+          socket.once('message', (raw: Buffer) =>
+            resolve(JSON.parse(raw.toString('utf8')) as unknown),
+          );
           socket.send(JSON.stringify({ event, data: {} }));
         }),
       closed,
