@@ -1,6 +1,11 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Cluster, Redis } from 'ioredis';
-import { SessionModule, SessionService, type SessionModuleOptions } from '@app/session';
+import {
+  SessionModule,
+  SessionService,
+  SessionStore,
+  type SessionModuleOptions,
+} from '@app/session';
 import {
   deleteKeysWithPrefix,
   newRedisClient,
@@ -11,6 +16,8 @@ import {
 export interface SessionFixture {
   module: TestingModule;
   service: SessionService;
+  /** The library's store (typed access to what it wrote). */
+  store: SessionStore;
   /** A separate client for looking at what the library wrote. */
   redis: Redis;
   prefix: string;
@@ -36,6 +43,7 @@ export async function createSessionFixture(
   return {
     module,
     service: module.get(SessionService),
+    store: module.get(SessionStore),
     redis,
     prefix,
     async close() {

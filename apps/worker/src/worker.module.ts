@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { SessionModule, SessionService } from '@app/session';
+import { SessionModule, SessionStore } from '@app/session';
 import { sessionRedisConfig } from '@app/config';
 import { RedisStreamsServer } from '@app/streams';
 import type { RedisOptions } from 'ioredis';
@@ -37,21 +37,21 @@ function autoPipelining(config: WorkerConfig): { enableAutoPipelining: boolean }
 }
 
 /** The consumer of every partition stream: events in order per user, at least once. */
-function createStreamsServer(config: WorkerConfig, sessions: SessionService): RedisStreamsServer {
+function createStreamsServer(config: WorkerConfig, store: SessionStore): RedisStreamsServer {
   return new RedisStreamsServer({
     // Acks of many concurrent handlers are coalesced into fewer writes (standalone only: see
     // autoPipelining()).
     connection: config.redisClusterNodes
       ? { cluster: { nodes: config.redisClusterNodes } }
       : { ...redisOptionsFromUrl(config.redisUrl), ...autoPipelining(config) },
-    streams: sessions.keys.allEventStreams(),
+    streams: store.eventStreams(),
     group: PROJECTIONS_GROUP,
     consumer: config.consumerName,
     concurrency: config.concurrency,
     claimIdleMs: config.claimIdleMs,
     claimIntervalMs: Math.floor(config.claimIdleMs / 3),
     maxDeliveries: config.maxDeliveries,
-    deadLetterStream: (stream) => `${stream}:dead`,
+    deadLetterStream: (stream) => store.keys.deadLetters(stream),
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     // A new group replays the retained history, so projections are built from scratch.
     startId: '0',
@@ -84,7 +84,7 @@ export class WorkerModule {
         {
           provide: WORKER_STREAMS_SERVER,
           useFactory: createStreamsServer,
-          inject: [WORKER_CONFIG, SessionService],
+          inject: [WORKER_CONFIG, SessionStore],
         },
         WorkerMetrics,
         SessionLimitService,

@@ -20,7 +20,7 @@ import type { ResolvedSessionOptions } from './session-options';
 import { SessionRefresher, type RefreshRequest } from './session-refresher';
 import { SessionStats, type SessionStatsSnapshot } from './session-stats';
 import { SESSION_OPTIONS } from './session.constants';
-import { SessionRepository } from './session.repository';
+import { SessionStore } from './store/session-store';
 import type { Session } from './session.types';
 
 const REFRESH_BATCH = 100;
@@ -46,13 +46,13 @@ export class LocalSessionCache implements OnModuleInit, OnApplicationShutdown {
   readonly revocations$: Observable<RevocationNotice> = this.notices.asObservable();
 
   constructor(
-    private readonly repository: SessionRepository,
+    private readonly store: SessionStore,
     @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
   ) {
     this.cache = new SessionCache(options.cache, this.stats);
     this.subscriber = new InvalidationSubscriber(
-      createSubscriberConnection(repository.redis),
-      { channel: repository.keys.invalidationChannel(), ...options.invalidations },
+      createSubscriberConnection(store.redis),
+      { channel: store.keys.invalidationChannel(), ...options.invalidations },
       {
         message: (raw) => this.onMessage(raw),
         state: (state) => {
@@ -131,10 +131,7 @@ export class LocalSessionCache implements OnModuleInit, OnApplicationShutdown {
 
   /** Asks every instance to drop its whole cache (e.g. after restoring Redis from a backup). */
   async flushAll(): Promise<void> {
-    await this.repository.redis.publish(
-      this.repository.keys.invalidationChannel(),
-      formatFlushMessage(this.redisNow),
-    );
+    await this.store.publishInvalidation(formatFlushMessage(this.redisNow));
     this.cache.clear();
   }
 
@@ -198,7 +195,7 @@ export class LocalSessionCache implements OnModuleInit, OnApplicationShutdown {
     await Promise.all(
       batch.map(async ({ sessionId, partition, secretHash }) => {
         try {
-          const result = await this.repository.validate(sessionId, partition, secretHash);
+          const result = await this.store.validate(sessionId, partition, secretHash);
           if (result.ok) {
             this.observeClock(result.value.redisNow);
             this.remember(result.value.session, secretHash, startedAt);

@@ -10,54 +10,28 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
-import type { Cluster, Redis } from 'ioredis';
 import { ConfigError, sessionRedisConfig } from '@app/config';
-import {
-  parseSessionEvent,
-  SESSION_REDIS,
-  SessionIndex,
-  SessionModule,
-  SessionService,
-} from '@app/session';
+import { parseSessionEvent, SessionIndex, SessionModule, SessionStore } from '@app/session';
 import { loadWorkerConfig } from '../worker.config';
 import { checkProjections } from './projection-check';
 import { progressBar } from './progress-bar';
 
-async function rebuild(
-  redis: Redis | Cluster,
-  sessions: SessionService,
-  index: SessionIndex,
-): Promise<number> {
-  const keys = sessions.keys;
-  for (let partition = 0; partition < keys.partitions; partition++)
-    await redis.del(keys.expiryIndex(partition));
-  let cursor = '0';
-  do {
-    const [next, batch] = await (redis as Redis).scan(
-      cursor,
-      'MATCH',
-      `${keys.prefix}:{p*}:user-sessions:*`,
-      'COUNT',
-      1000,
-    );
-    if (batch.length > 0) for (const key of batch) await redis.del(key);
-    cursor = next;
-  } while (cursor !== '0');
-
-  const streams = keys.allEventStreams();
-  const total = (await Promise.all(streams.map((s) => redis.xlen(s)))).reduce((a, b) => a + b, 0);
+async function rebuild(store: SessionStore, index: SessionIndex): Promise<number> {
+  // Every master of a cluster: the user indexes are spread over them.
+  await store.clearProjections();
+  const total = await store.retainedEventCount();
   const progress = progressBar('rebuild');
   let done = 0;
-  for (const stream of streams) {
-    let start = '-';
+  for (const stream of store.eventStreams()) {
+    let after = '-';
     for (;;) {
-      const entries = await redis.xrange(stream, start, '+', 'COUNT', 1000);
-      for (const [id, fields] of entries) {
-        start = `(${id}`;
+      const entries = await store.readEvents(stream, after, 1000);
+      for (const { id, json } of entries) {
+        after = id;
         done++;
         let event;
         try {
-          event = parseSessionEvent(JSON.parse(fields[fields.indexOf('data') + 1]));
+          event = parseSessionEvent(JSON.parse(json ?? ''));
         } catch {
           continue;
         }
@@ -101,13 +75,12 @@ async function main(): Promise<number> {
     logger: ['warn', 'error'],
   });
   try {
-    const redis = app.get<Redis | Cluster>(SESSION_REDIS);
-    const sessions = app.get(SessionService);
+    const store = app.get(SessionStore);
     if (!check) {
-      const events = await rebuild(redis, sessions, app.get(SessionIndex));
+      const events = await rebuild(store, app.get(SessionIndex));
       console.log(JSON.stringify({ mode: 'rebuild', events }));
     }
-    const report = await checkProjections(redis, sessions.keys, progressBar('check'));
+    const report = await checkProjections(store, progressBar('check'));
     console.log(
       JSON.stringify(
         {

@@ -7,7 +7,7 @@ import type { Cluster, Redis } from 'ioredis';
  * in ./scripts/includes pulled in by `--- @include "includes/<name>"`) and registers each with
  * ioredis `defineCommand`, which runs it by EVALSHA and falls back to EVAL after a script flush.
  */
-const SCRIPTS_DIR = join(__dirname, 'scripts');
+const SCRIPTS_DIR = join(__dirname, '..', 'scripts');
 const INCLUDE = /^--- @include "([\w/]+)"\s*$/gm;
 const FILE_NAME = /^(\w+)-(\d+)\.lua$/;
 
@@ -57,6 +57,10 @@ export interface SessionScripts {
   expireSession: ScriptCommand;
   claimDeploymentSettings: ScriptCommand;
   pruneRevocationEpochs: ScriptCommand;
+  reserveCounter: ScriptCommand;
+  reserveCounterPair: ScriptCommand;
+  refundCounter: ScriptCommand;
+  refundCounterPair: ScriptCommand;
 }
 
 /** Registers the scripts on a client (idempotent) and returns them as typed commands. */
@@ -86,6 +90,10 @@ export function defineSessionScripts(client: Redis | Cluster): SessionScripts {
     expireSession: bound('expireSession'),
     claimDeploymentSettings: bound('claimDeploymentSettings'),
     pruneRevocationEpochs: bound('pruneRevocationEpochs'),
+    reserveCounter: bound('reserveCounter'),
+    reserveCounterPair: bound('reserveCounterPair'),
+    refundCounter: bound('refundCounter'),
+    refundCounterPair: bound('refundCounterPair'),
   };
 }
 
