@@ -22,6 +22,7 @@ import { SessionStats, type SessionStatsSnapshot } from './session-stats';
 import { SESSION_OPTIONS } from './session.constants';
 import { SessionStore } from './store/session-store';
 import type { Session } from './session.types';
+import { revokedByEpoch } from './store/revocation-rule';
 
 const REFRESH_BATCH = 100;
 const REFRESH_DELAY_MS = 5;
@@ -146,7 +147,8 @@ export class LocalSessionCache implements OnModuleInit, OnApplicationShutdown {
           : notice.kind === 'user' &&
             notice.userId === session.userId &&
             notice.exceptSessionId !== session.sessionId &&
-            session.createdAt <= notice.revokedBefore,
+            // The notice names the one session the epoch keeps: no other is kept through it.
+            revokedByEpoch(session.createdAt, null, notice.revokedBefore),
       ),
       take(1),
     );

@@ -1,6 +1,8 @@
 import { UnsupportedEventError } from './errors';
 import {
+  eventSchemaLua,
   parseSessionEvent,
+  SESSION_EVENT_SCHEMA,
   SESSION_EVENT_SCHEMA_VERSION,
   SESSION_EVENT_TYPES,
   type SessionEventType,
@@ -112,5 +114,18 @@ describe('parseSessionEvent', () => {
     it.each(requiredFields(type))('rejects %s set to null', (field) => {
       expect(rejection({ ...VALID[type], [field]: null }).message).toContain(`"${field}"`);
     });
+  });
+});
+
+describe('eventSchemaLua', () => {
+  const lua = eventSchemaLua();
+
+  it('states the version the scripts write, taken from SESSION_EVENT_SCHEMA_VERSION', () => {
+    expect(lua).toContain(`local EVENT_SCHEMA_VERSION = ${SESSION_EVENT_SCHEMA_VERSION}\n`);
+  });
+
+  it.each(SESSION_EVENT_TYPES)('lists the user id and every schema field of %s', (type) => {
+    const names = ['userId', ...Object.keys(SESSION_EVENT_SCHEMA[type])];
+    expect(lua).toContain(`['${type}'] = {${names.map((n) => `'${n}'`).join(', ')}},`);
   });
 });

@@ -1,4 +1,3 @@
-import { SESSION_EVENT_SCHEMA_VERSION } from '../session-events';
 import type { InvalidSessionReason, SessionMeta } from '../session.types';
 import type { ScriptReply } from './session-scripts';
 import { SESSION_FIELD } from './session-fields';
@@ -13,17 +12,6 @@ export function outcome<T>(reply: ScriptReply, value: (reply: ScriptReply) => T)
     reason: status as InvalidSessionReason,
     detail: reply[1] === undefined ? undefined : Number(reply[1]),
   };
-}
-
-/**
- * session.created as far as it is known before the script runs (the script appends the times):
- * JSON.stringify escapes the user id, so any string is safe inside the event.
- */
-export function createdEventHead(sessionId: string, userId: string): string {
-  return (
-    `{"v":${SESSION_EVENT_SCHEMA_VERSION},"type":"session.created",` +
-    `"sessionId":${JSON.stringify(sessionId)},"userId":${JSON.stringify(userId)}`
-  );
 }
 
 /** The session's optional metadata as hash fields (name, value), only those known. */

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
+import { eventSchemaLua } from '../session-events';
 
 /**
  * Loads the Lua scripts in ./scripts (BullMQ style: `<name>-<numberOfKeys>.lua`, shared fragments
@@ -9,6 +10,11 @@ import type { Cluster, Redis } from 'ioredis';
  */
 const SCRIPTS_DIR = join(__dirname, '..', 'scripts');
 const INCLUDE = /^--- @include "([\w/]+)"\s*$/gm;
+
+/** Includes generated from TypeScript, so a fact stated there is not restated in Lua. */
+export const GENERATED_INCLUDES: Record<string, () => string> = {
+  'generated/eventSchema': eventSchemaLua,
+};
 const FILE_NAME = /^(\w+)-(\d+)\.lua$/;
 
 export interface ScriptSource {
@@ -21,6 +27,8 @@ function expandIncludes(source: string, seen: Set<string>): string {
   return source.replace(INCLUDE, (_, include: string) => {
     if (seen.has(include)) return ''; // each fragment once per script
     seen.add(include);
+    const generated = GENERATED_INCLUDES[include];
+    if (generated) return generated();
     return expandIncludes(readFileSync(join(SCRIPTS_DIR, `${include}.lua`), 'utf8'), seen);
   });
 }

@@ -6,7 +6,7 @@ import type { ResolvedSessionOptions } from '../session-options';
 import type { Session, SessionData } from '../session.types';
 import { type ExpiryMember, expiryMember, parseExpiryMember } from './expiry-member';
 import { revokedByEpoch } from './revocation-rule';
-import { createdEventHead, metaFields, outcome, timeReplyMs } from './script-replies';
+import { metaFields, outcome, timeReplyMs } from './script-replies';
 import { SESSION_FIELD as F } from './session-fields';
 import { SessionKeys } from './session-keys';
 import { flatToRecord, recordToSession } from './session-record';
@@ -145,7 +145,7 @@ export class SessionStore {
         options.streamRetentionMs,
         options.streamMaxLength,
         record.dataBytes,
-        createdEventHead(record.sessionId, record.userId),
+        record.sessionId,
         ...metaFields(record.meta),
         ...record.dataFields,
       ),
