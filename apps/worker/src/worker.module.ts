@@ -1,12 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { SessionModule, SessionStore } from '@app/session';
-import { sessionRedisConfig } from '@app/config';
+import { sessionOptionsFromEnv } from '@app/config';
 import { RedisStreamsServer } from '@app/streams';
 import type { RedisOptions } from 'ioredis';
 import { WorkerHttpController } from './health/worker-http.controller';
 import { WorkerMetrics } from './health/worker-metrics';
 import { SessionEventsController } from './projections/session-events.controller';
 import { SessionLimitService } from './projections/session-limit.service';
+import { SessionProjections } from './projections/session-projections';
 import { ExpirySweeper } from './sweeps/expiry-sweeper.service';
 import { WORKER_CONFIG, type WorkerConfig } from './worker.config';
 import { PROJECTIONS_GROUP, WORKER_STREAMS_SERVER } from './worker.constants';
@@ -69,11 +70,7 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         SessionModule.forRoot({
-          redis: sessionRedisConfig(config, autoPipelining(config)),
-          keyPrefix: config.sessionPrefix,
-          idleTtlSeconds: config.idleTtlSeconds,
-          absoluteTtlSeconds: config.absoluteTtlSeconds,
-          streamPartitions: config.streamPartitions,
+          ...sessionOptionsFromEnv(config, autoPipelining(config)),
           // The worker validates no tokens: nothing to cache.
           cache: { enabled: false },
         }),
@@ -88,6 +85,7 @@ export class WorkerModule {
         },
         WorkerMetrics,
         SessionLimitService,
+        SessionProjections,
         ExpirySweeper,
       ],
     };

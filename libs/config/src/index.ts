@@ -6,5 +6,6 @@ export {
   readSessionEnv,
   SESSION_ENV_VARIABLES,
   type SessionEnvConfig,
+  sessionOptionsFromEnv,
   sessionRedisConfig,
 } from './session-env';

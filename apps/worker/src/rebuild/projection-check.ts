@@ -1,5 +1,6 @@
-import { parseSessionEvent, type SessionStore } from '@app/session';
+import type { SessionStore } from '@app/session';
 import { ProjectionReplay } from './projection-replay';
+import { forEachRetainedEvent } from './retained-events';
 
 export interface ProjectionDifference {
   userId: string;
@@ -22,34 +23,17 @@ export interface ProjectionCheckReport {
   differences: ProjectionDifference[];
 }
 
-const BATCH = 1000;
-
-/** Reads every retained event of every partition, in order, calling `onProgress` as it goes. */
+/** Replays every retained event in memory (the projections they imply). */
 export async function replayStreams(
   store: SessionStore,
-  onProgress: (done: number, total: number) => void = () => undefined,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<{ replay: ProjectionReplay; unreadable: number }> {
   const replay = new ProjectionReplay();
-  const total = await store.retainedEventCount();
-  let done = 0;
-  let unreadable = 0;
-  for (const stream of store.eventStreams()) {
-    let after = '-';
-    for (;;) {
-      const entries = await store.readEvents(stream, after, BATCH);
-      for (const { id, json } of entries) {
-        after = id;
-        done++;
-        try {
-          replay.apply(parseSessionEvent(JSON.parse(json ?? '')));
-        } catch {
-          unreadable++;
-        }
-      }
-      onProgress(done, total);
-      if (entries.length < BATCH) break;
-    }
-  }
+  const { unreadable } = await forEachRetainedEvent(
+    store,
+    (event) => replay.apply(event),
+    onProgress,
+  );
   return { replay, unreadable };
 }
 
