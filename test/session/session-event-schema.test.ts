@@ -1,5 +1,9 @@
 import type { Redis } from 'ioredis';
-import { parseSessionEvent, SESSION_EVENT_SCHEMA_VERSION } from '@app/session';
+import {
+  COMPACT_EVENT_VERSION,
+  parseSessionEvent,
+  SESSION_EVENT_SCHEMA_VERSION,
+} from '@app/session';
 import { loadScriptSources } from '../../libs/session/src/store/session-scripts';
 import { newRedisClient, uniquePrefix } from '../support/test-redis';
 import { createSessionFixture, readAllEvents, type SessionFixture } from './session-fixture';
@@ -68,7 +72,10 @@ describe('the event schema on the Lua side', () => {
       const event = parseSessionEvent(data);
       expect(event.type).toBe(pattern);
       expect(event.userId).toBe(userId);
-      expect(event.v).toBe(SESSION_EVENT_SCHEMA_VERSION);
+      // Format 2 (a new deployment): session.created compact, the others in the long form.
+      expect(event.v).toBe(
+        pattern === 'session.created' ? COMPACT_EVENT_VERSION : SESSION_EVENT_SCHEMA_VERSION,
+      );
     }
   });
 });

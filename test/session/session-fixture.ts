@@ -1,6 +1,7 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Cluster, Redis } from 'ioredis';
 import {
+  parseSessionEvent,
   SessionModule,
   SessionService,
   SessionStore,
@@ -54,6 +55,19 @@ export async function createSessionFixture(
   };
 }
 
+/** The event in its long form (compact ones upcast with their entry), or as stored if unreadable. */
+function upcast(
+  data: Record<string, unknown>,
+  pattern: string,
+  id: string,
+): Record<string, unknown> {
+  try {
+    return parseSessionEvent(data, { pattern, id });
+  } catch {
+    return data;
+  }
+}
+
 export interface StreamEvent {
   id: string;
   pattern: string;
@@ -70,7 +84,7 @@ export async function readAllEvents(fixture: SessionFixture): Promise<StreamEven
       events.push({
         id,
         pattern: entry.pattern,
-        data: JSON.parse(entry.data) as Record<string, unknown>,
+        data: upcast(JSON.parse(entry.data), entry.pattern, id),
       });
     }
   }

@@ -14,6 +14,7 @@ export type {
 export { type ExpiryMember, expiryMember, parseExpiryMember } from './store/expiry-member';
 export { revokedByEpoch } from './store/revocation-rule';
 export { SESSION_FIELD } from './store/session-fields';
+export { NEWEST_SESSION_FORMAT, type SessionFormat } from './store/session-format';
 export {
   SessionIndex,
   type SessionPage,

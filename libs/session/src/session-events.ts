@@ -10,6 +10,33 @@ import { UnsupportedEventError } from './errors';
  */
 export const SESSION_EVENT_SCHEMA_VERSION = 1;
 
+/**
+ * The compact form (storage format 2, see store/session-format.ts): short names, no `type` and no
+ * `at` (the stream entry's pattern and id carry them), `expiresAt` and `absoluteExpiresAt`
+ * relative to `createdAt`. Read by every reader; written for session.created once the
+ * deployment's format is 2.
+ */
+export const COMPACT_EVENT_VERSION = 2;
+const COMPACT_NAMES: Record<string, string> = {
+  sessionId: 's',
+  userId: 'u',
+  createdAt: 'c',
+  expiresAt: 'e',
+  absoluteExpiresAt: 'a',
+  previousSessionId: 'p',
+  reason: 'r',
+  keys: 'k',
+  revokedBefore: 'b',
+  exceptSessionId: 'x',
+};
+const RELATIVE_TO_CREATED = new Set(['expiresAt', 'absoluteExpiresAt']);
+
+/** Where an event was read: its stream entry's pattern (the type) and id (the time). */
+export interface EventEntry {
+  pattern: string;
+  id: string;
+}
+
 /** A field's JSON type; a trailing `?` makes it optional. */
 type FieldKind = 'string' | 'number' | 'string[]' | 'string?';
 
@@ -82,15 +109,46 @@ function hasKind(value: unknown, kind: FieldKind): boolean {
   }
 }
 
-/** Checks an event's shape and version; a typed error names what is wrong. */
-export function parseSessionEvent(value: unknown): SessionEvent {
+/** A compact event in the long form, with the type and time its entry carries. */
+function upcastCompact(
+  compact: Record<string, unknown>,
+  entry: EventEntry,
+): Record<string, unknown> {
+  const type = entry.pattern as SessionEventType;
+  const at = Number(entry.id.slice(0, entry.id.indexOf('-')));
+  const event: Record<string, unknown> = { v: COMPACT_EVENT_VERSION, type, at };
+  const schema: Record<string, FieldKind> = Object.hasOwn(SESSION_EVENT_SCHEMA, type)
+    ? { userId: 'string', ...SESSION_EVENT_SCHEMA[type] }
+    : { userId: 'string' };
+  const createdAt = compact.c;
+  for (const name of Object.keys(schema)) {
+    const value = compact[COMPACT_NAMES[name]];
+    if (value === undefined) continue;
+    event[name] =
+      RELATIVE_TO_CREATED.has(name) && typeof value === 'number' && typeof createdAt === 'number'
+        ? createdAt + value
+        : value;
+  }
+  return event;
+}
+
+/**
+ * Checks an event's shape and version; a typed error names what is wrong. A compact event (v2)
+ * needs the entry it was read from; it comes back in the long form (with `v: 2`).
+ */
+export function parseSessionEvent(value: unknown, entry?: EventEntry): SessionEvent {
   if (typeof value !== 'object' || value === null)
     throw new UnsupportedEventError('Event is not an object');
-  const event = value as Record<string, unknown>;
+  let event = value as Record<string, unknown>;
+  // Compact as stored (no type); an upcast one keeps v 2 with its type and is read as is.
+  if (event.v === COMPACT_EVENT_VERSION && event.type === undefined) {
+    if (!entry) throw new UnsupportedEventError('A compact (v2) event needs its stream entry');
+    event = upcastCompact(event, entry);
+  }
   const type = event.type as SessionEventType;
   if (typeof type !== 'string' || !Object.hasOwn(SESSION_EVENT_SCHEMA, type))
     throw new UnsupportedEventError(`Unknown event type ${JSON.stringify(event.type)}`);
-  if (event.v !== SESSION_EVENT_SCHEMA_VERSION) {
+  if (event.v !== SESSION_EVENT_SCHEMA_VERSION && event.v !== COMPACT_EVENT_VERSION) {
     throw new UnsupportedEventError(
       `Unsupported schema version ${JSON.stringify(event.v)} of ${type}`,
     );
@@ -120,6 +178,7 @@ export function eventSchemaLua(): string {
   return [
     '-- Generated from SESSION_EVENT_SCHEMA (session-events.ts) by the script loader.',
     `local EVENT_SCHEMA_VERSION = ${SESSION_EVENT_SCHEMA_VERSION}`,
+    `local COMPACT_EVENT_VERSION = ${COMPACT_EVENT_VERSION}`,
     'local EVENT_FIELDS = {',
     ...types,
     '}',

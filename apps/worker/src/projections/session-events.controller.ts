@@ -51,7 +51,7 @@ export class SessionEventsController {
   }
 
   private async apply(data: unknown, context: RedisStreamsContext): Promise<void> {
-    const event = parseSessionEvent(data);
+    const event = parseSessionEvent(data, { pattern: context.getPattern(), id: context.getId() });
     if (event.type !== context.getPattern()) {
       throw new Error(
         `Event type ${event.type} does not match its pattern ${context.getPattern()}`,

@@ -25,12 +25,12 @@ export async function forEachRetainedEvent(
     let after = '-';
     for (;;) {
       const entries = await store.readEvents(stream, after, BATCH);
-      for (const { id, json } of entries) {
+      for (const { id, pattern, json } of entries) {
         after = id;
         events++;
         let event: SessionEvent;
         try {
-          event = parseSessionEvent(JSON.parse(json ?? ''));
+          event = parseSessionEvent(JSON.parse(json ?? ''), { pattern, id });
         } catch {
           unreadable++;
           continue;

@@ -5,7 +5,7 @@
  */
 export const SESSION_FIELD = {
   userId: 'uid',
-  /** SHA-256 of the token's secret. */
+  /** SHA-256 of the token's secret: 64 hex characters (format 1) or 32 raw bytes (format 2). */
   secretHash: 'sh',
   csrfToken: 'csrf',
   createdAt: 'ca',

@@ -26,6 +26,7 @@ describe('loadScriptSources', () => {
   it('finds the session scripts and the projection scripts', () => {
     expect(sources.map((s) => s.name).sort()).toEqual([
       'claimDeploymentSettings',
+      'claimSessionFormat',
       'createSession',
       'expireSession',
       'indexSession',

@@ -49,7 +49,7 @@ export function loadScriptSources(): ScriptSource[] {
 
 /** Script replies: a status string first, then script-specific values. */
 export type ScriptReply = [string, ...(string | number)[]];
-type ScriptCommand = (...args: (string | number)[]) => Promise<ScriptReply>;
+type ScriptCommand = (...args: (string | number | Buffer)[]) => Promise<ScriptReply>;
 
 export interface SessionScripts {
   createSession: ScriptCommand;
@@ -64,6 +64,7 @@ export interface SessionScripts {
   purgeRevokedSession: ScriptCommand;
   expireSession: ScriptCommand;
   claimDeploymentSettings: ScriptCommand;
+  claimSessionFormat: ScriptCommand;
   pruneRevocationEpochs: ScriptCommand;
   reserveCounter: ScriptCommand;
   reserveCounterPair: ScriptCommand;
@@ -97,6 +98,7 @@ export function defineSessionScripts(client: Redis | Cluster): SessionScripts {
     purgeRevokedSession: bound('purgeRevokedSession'),
     expireSession: bound('expireSession'),
     claimDeploymentSettings: bound('claimDeploymentSettings'),
+    claimSessionFormat: bound('claimSessionFormat'),
     pruneRevocationEpochs: bound('pruneRevocationEpochs'),
     reserveCounter: bound('reserveCounter'),
     reserveCounterPair: bound('reserveCounterPair'),

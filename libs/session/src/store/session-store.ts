@@ -8,6 +8,12 @@ import { type ExpiryMember, expiryMember, parseExpiryMember } from './expiry-mem
 import { revokedByEpoch } from './revocation-rule';
 import { metaFields, outcome, timeReplyMs } from './script-replies';
 import { SESSION_FIELD as F } from './session-fields';
+import {
+  NEWEST_SESSION_FORMAT,
+  type SessionFormat,
+  storedDigest,
+  toSessionFormat,
+} from './session-format';
 import { SessionKeys } from './session-keys';
 import { flatToRecord, recordToSession } from './session-record';
 import { defineSessionScripts, refusableScripts, type SessionScripts } from './session-scripts';
@@ -68,6 +74,9 @@ export class SessionStore {
   /** Why script calls are refused now: settings not verified yet, or found to differ. */
   private refusal?: Error;
   private readonly claimSettings: SessionScripts['claimDeploymentSettings'];
+  private readonly claimFormat: SessionScripts['claimSessionFormat'];
+  /** The format this process writes: the deployment's (format 1 until it is settled). */
+  private writeFormat: SessionFormat = 1;
   /** Where the scripts publish cache invalidations. */
   private readonly channel: string;
 
@@ -78,7 +87,9 @@ export class SessionStore {
   ) {
     this.keys = new SessionKeys(options.keyPrefix, options.streamPartitions);
     const scripts = defineSessionScripts(redis);
-    this.claimSettings = scripts.claimDeploymentSettings; // the check itself is never held
+    // The checks themselves are never held.
+    this.claimSettings = scripts.claimDeploymentSettings;
+    this.claimFormat = scripts.claimSessionFormat;
     this.scripts = refusableScripts(scripts, () => this.refusal);
     this.channel = this.keys.invalidationChannel();
   }
@@ -91,6 +102,12 @@ export class SessionStore {
    * is refused with the returned error; on agreement a hold (see holdScripts) is lifted.
    */
   async claimDeploymentSettings(): Promise<DeploymentMismatchError | null> {
+    // Before the other settings: a deployment whose settings exist predates the format setting.
+    this.writeFormat = toSessionFormat(
+      await guardStoreCall(() =>
+        this.claimFormat(this.keys.deploymentSettings(), NEWEST_SESSION_FORMAT),
+      ),
+    );
     const settings: [string, string][] = [
       ['streamPartitions', String(this.options.streamPartitions)],
     ];
@@ -111,6 +128,21 @@ export class SessionStore {
     );
     this.refusal = mismatch;
     return mismatch;
+  }
+
+  /** The storage format this process writes (see session-format.ts). */
+  get format(): SessionFormat {
+    return this.writeFormat;
+  }
+
+  /**
+   * Raises the deployment's format, once every process runs a release that reads it (processes
+   * write it from their next start). Never lowers it.
+   */
+  async raiseFormat(format: SessionFormat): Promise<void> {
+    const key = this.keys.deploymentSettings();
+    const stored = toSessionFormat(await guardStoreCall(() => this.redis.hget(key, 'format')));
+    if (format > stored) await guardStoreCall(() => this.redis.hset(key, 'format', format));
   }
 
   /** Refuses every script call with `error` until the deployment settings are verified. */
@@ -138,7 +170,7 @@ export class SessionStore {
         keys.revocationEpochs(record.partition),
         keys.events(record.partition),
         record.userId,
-        record.secretHash,
+        storedDigest(record.secretHash, this.writeFormat),
         record.csrfToken,
         options.idleTtlMs,
         options.absoluteTtlMs,
@@ -146,6 +178,7 @@ export class SessionStore {
         options.streamMaxLength,
         record.dataBytes,
         record.sessionId,
+        this.writeFormat,
         ...metaFields(record.meta),
         ...record.dataFields,
       ),
@@ -225,7 +258,7 @@ export class SessionStore {
         keys.revocationEpochs(args.partition),
         keys.events(args.partition),
         args.secretHash,
-        args.newSecretHash,
+        storedDigest(args.newSecretHash, this.writeFormat),
         args.newCsrfToken,
         args.sessionId,
         args.newSessionId,
@@ -510,8 +543,11 @@ export class SessionStore {
       this.redis.xrange(stream, start, '+', 'COUNT', count),
     );
     return entries.map(([id, fields]) => {
-      const at = fields.indexOf('data');
-      return { id, json: at >= 0 && at % 2 === 0 ? fields[at + 1] : undefined };
+      const field = (name: string) => {
+        for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+        return undefined;
+      };
+      return { id, pattern: field('pattern') ?? '', json: field('data') };
     });
   }
 

@@ -58,8 +58,9 @@ export interface CounterLimit {
 export type Reservation =
   { counted: true } | { counted: false; index: number; retryAfterMs: number };
 
-/** One retained stream entry: its id and the event's JSON (undefined when the entry has none). */
+/** One retained stream entry: id, pattern (the event type) and the event's JSON (if any). */
 export interface StoredEventEntry {
   id: string;
+  pattern: string;
   json: string | undefined;
 }
