@@ -4,6 +4,7 @@
  * worker process running until it has applied every event, the per-user and expiry indexes.
  */
 import { Redis } from 'ioredis';
+import type { SessionKeys } from '@app/session';
 import { ConnectRedisPeer } from '../peers/connect-redis-store';
 import { SeedCache } from '../peers/seed-cache';
 import { SessionService as SeedSessionService } from '../peers/seed-session.service';
@@ -28,6 +29,7 @@ async function footprint(
   url: string,
   create: (i: number) => Promise<unknown>,
   settle: () => Promise<void> = async () => undefined,
+  keys?: SessionKeys,
 ): Promise<Footprint> {
   const admin = new Redis(url);
   try {
@@ -37,7 +39,7 @@ async function footprint(
     const after = await usedMemory(admin);
     return {
       perSession: (after - before) / settings.memorySessions,
-      breakdown: await memoryByKind(admin),
+      breakdown: await memoryByKind(admin, keys),
     };
   } finally {
     admin.disconnect();
@@ -62,6 +64,7 @@ async function ours(): Promise<Footprint> {
         url,
         (i) => sessions.service.create(userOf(i), { roles: ['user'] }),
         () => drained(admin, streams),
+        sessions.service.keys,
       );
     } finally {
       admin.disconnect();

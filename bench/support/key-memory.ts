@@ -1,17 +1,23 @@
 import type { Redis } from 'ioredis';
+import type { SessionKeyKind, SessionKeys } from '@app/session';
 
-const KINDS: [RegExp, string][] = [
-  [/:session:/, 'session hashes'],
-  [/:events:dead$/, 'dead letters'],
-  [/:events$/, 'event streams'],
-  [/:user-sessions:/, 'per-user indexes'],
-  [/:expiry$/, 'expiry indexes'],
-  [/:revoked-before$/, 'revoke-all epochs'],
-  [/^bull:/, 'worker scheduler (BullMQ)'],
-];
+const LABELS: Record<SessionKeyKind, string> = {
+  session: 'session hashes',
+  'dead-letters': 'dead letters',
+  events: 'event streams',
+  'user-sessions': 'per-user indexes',
+  'expiry-index': 'expiry indexes',
+  'revocation-epochs': 'revoke-all epochs',
+  deployment: 'deployment settings',
+  'login-failures': 'login failure counters',
+  'session-writes': 'session write counters',
+};
 
-function kindOf(key: string): string {
-  return KINDS.find(([pattern]) => pattern.test(key))?.[1] ?? 'other';
+/** Ours by the library's own key names (`keys`), BullMQ's by its prefix, the rest as 'other'. */
+function kindOf(key: string, keys?: SessionKeys): string {
+  const kind = keys?.kindOf(key);
+  if (kind) return LABELS[kind];
+  return key.startsWith('bull:') ? 'worker scheduler (BullMQ)' : 'other';
 }
 
 export interface KeyMemory {
@@ -21,7 +27,7 @@ export interface KeyMemory {
 }
 
 /** MEMORY USAGE (exact, SAMPLES 0) of every key, summed by kind of key. */
-export async function memoryByKind(redis: Redis): Promise<KeyMemory[]> {
+export async function memoryByKind(redis: Redis, sessionKeys?: SessionKeys): Promise<KeyMemory[]> {
   const totals = new Map<string, KeyMemory>();
   let cursor = '0';
   do {
@@ -31,7 +37,7 @@ export async function memoryByKind(redis: Redis): Promise<KeyMemory[]> {
     for (const key of keys) pipeline.memory('USAGE', key, 'SAMPLES', 0);
     const replies = (await pipeline.exec()) ?? [];
     keys.forEach((key, i) => {
-      const kind = kindOf(key);
+      const kind = kindOf(key, sessionKeys);
       const entry = totals.get(kind) ?? { kind, keys: 0, bytes: 0 };
       entry.keys++;
       entry.bytes += Number(replies[i]?.[1] ?? 0);

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster } from 'ioredis';
-import { SessionKeys } from '@app/session';
+import { resolveSessionOptions, SessionKeys, SessionStore } from '@app/session';
 import { keySlot } from '@app/streams';
 import { hashPasswordSync } from '../../apps/api/src/users/password-hash';
 import { checkProjections } from '../../apps/worker/src/rebuild/projection-check';
@@ -240,7 +240,15 @@ describe('session service while the cluster reshards and fails over (2 api + 1 w
     await workerCaughtUp();
     // No event was given up on (a failed handler or ack during the change is retried, not lost).
     for (let p = 0; p < PARTITIONS; p++) expect(await redis.xlen(`${keys.events(p)}:dead`)).toBe(0);
-    const projections = await checkProjections(redis, keys);
+    const store = new SessionStore(
+      redis,
+      resolveSessionOptions({
+        redis: { client: redis },
+        keyPrefix: PREFIX,
+        streamPartitions: PARTITIONS,
+      }),
+    );
+    const projections = await checkProjections(store);
     expect(projections.unreadableEvents).toBe(0);
     expect(projections.differences).toEqual([]);
     // The worker's index lists every session each user still has.

@@ -63,7 +63,7 @@ describe('worker applying a user’s events out of order', () => {
     }
     expect(await fx.redis.xpending(stream, PROJECTIONS_GROUP)).toEqual([0, null, null, null]);
 
-    const report = await checkProjections(fx.redis, keys);
+    const report = await checkProjections(fx.store);
     const stored = await fx.redis.exists(keys.session(session.sessionId, partition));
     const indexed = await fx.redis.zscore(keys.userSessions(userId), session.sessionId);
     console.log(

@@ -172,7 +172,7 @@ describe('Worker killed mid-batch (SIGKILL), restarted under the same name, kill
     }
     const drainMs = Date.now() - started;
 
-    const report = await checkProjections(fx.redis, fx.service.keys);
+    const report = await checkProjections(fx.store);
     let deadLetters = 0;
     for (const stream of fx.service.keys.allEventStreams())
       deadLetters += await fx.redis.xlen(`${stream}:dead`);

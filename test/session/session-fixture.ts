@@ -1,6 +1,12 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Cluster, Redis } from 'ioredis';
-import { SessionModule, SessionService, type SessionModuleOptions } from '@app/session';
+import {
+  parseSessionEvent,
+  SessionModule,
+  SessionService,
+  SessionStore,
+  type SessionModuleOptions,
+} from '@app/session';
 import {
   deleteKeysWithPrefix,
   newRedisClient,
@@ -11,6 +17,8 @@ import {
 export interface SessionFixture {
   module: TestingModule;
   service: SessionService;
+  /** The library's store (typed access to what it wrote). */
+  store: SessionStore;
   /** A separate client for looking at what the library wrote. */
   redis: Redis;
   prefix: string;
@@ -36,6 +44,7 @@ export async function createSessionFixture(
   return {
     module,
     service: module.get(SessionService),
+    store: module.get(SessionStore),
     redis,
     prefix,
     async close() {
@@ -44,6 +53,19 @@ export async function createSessionFixture(
       await module.close();
     },
   };
+}
+
+/** The event in its long form (compact ones upcast with their entry), or as stored if unreadable. */
+function upcast(
+  data: Record<string, unknown>,
+  pattern: string,
+  id: string,
+): Record<string, unknown> {
+  try {
+    return parseSessionEvent(data, { pattern, id });
+  } catch {
+    return data;
+  }
 }
 
 export interface StreamEvent {
@@ -62,7 +84,7 @@ export async function readAllEvents(fixture: SessionFixture): Promise<StreamEven
       events.push({
         id,
         pattern: entry.pattern,
-        data: JSON.parse(entry.data) as Record<string, unknown>,
+        data: upcast(JSON.parse(entry.data), entry.pattern, id),
       });
     }
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SessionNotFoundError, parseSessionEvent } from '@app/session';
+import { COMPACT_EVENT_VERSION, SessionNotFoundError, parseSessionEvent } from '@app/session';
 import {
   allKeys,
   createSessionFixture,
@@ -48,7 +48,10 @@ describe.each([
     const secret = created.token.split('.')[1];
     const key = fx.service.keys.session(created.sessionId, fx.service.keys.partitionOf('bob'));
     const stored = await fx.redis.hgetall(key);
-    expect(stored.sh).toBe(createHash('sha256').update(secret).digest('hex'));
+    // Format 2 (a new deployment): the 32 raw bytes of the digest.
+    expect(await fx.redis.hgetBuffer(key, 'sh')).toEqual(
+      createHash('sha256').update(secret).digest(),
+    );
     const everything = JSON.stringify(stored) + JSON.stringify(await readAllEvents(fx));
     expect(everything).not.toContain(secret);
   });
@@ -118,8 +121,9 @@ describe.each([
     const [event] = (await readAllEvents(fx)).filter((e) => e.data.userId === userId);
     const stored = await fx.service.validate(created.token);
     expect(event.pattern).toBe('session.created');
+    // Compact (format 2), read back in the long form with the entry's time.
     expect(parseSessionEvent(event.data)).toEqual({
-      v: 1,
+      v: COMPACT_EVENT_VERSION,
       type: 'session.created',
       sessionId: created.sessionId,
       userId,

@@ -1,7 +1,7 @@
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
-import { SESSION_REDIS, SessionConfigError, SessionModule, SessionService } from '@app/session';
+import { SessionConfigError, SessionModule, SessionService, SessionStore } from '@app/session';
 import {
   deleteKeysWithPrefix,
   newRedisClient,
@@ -65,7 +65,7 @@ describe('SessionModule configuration', () => {
       imports: [SessionModule.forRoot({ redis: { client }, keyPrefix: prefix })],
     }).compile();
     await moduleRef.init();
-    expect(moduleRef.get(SESSION_REDIS)).toBe(client);
+    expect(moduleRef.get(SessionStore).redis).toBe(client);
     const created = await moduleRef.get(SessionService).create('bob');
     expect(await moduleRef.get(SessionService).validate(created.token)).not.toBeNull();
     await moduleRef.close();
@@ -80,7 +80,7 @@ describe('SessionModule configuration', () => {
       imports: [SessionModule.forRoot({ redis: { url: testRedisUrl() }, keyPrefix: prefix })],
     }).compile();
     await moduleRef.init();
-    const owned = moduleRef.get<Redis>(SESSION_REDIS);
+    const owned = moduleRef.get(SessionStore).redis as Redis;
     expect(owned.status).toBe('ready');
     const ended = new Promise<string>((resolve) => owned.once('end', () => resolve(owned.status)));
     await moduleRef.close();

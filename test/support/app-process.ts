@@ -30,31 +30,38 @@ export class AppProcess {
     app: keyof typeof APPS,
     name: string,
     env: Record<string, string>,
+    /** A built release to run instead (its repository root, holding `dist/`), e.g. an older one. */
+    builtRoot?: string,
   ): Promise<AppProcess> {
     const port = await freePort();
     const { entry, portVariable } = APPS[app];
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, entry)],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-          [portVariable]: String(port),
-          // The api's per-session write limit would turn a load test's writes into 429s.
-          ...(app === 'worker'
-            ? { WORKER_CONSUMER_NAME: name }
-            : {
-                USERS_FILE: DEMO_USERS_FILE,
-                SESSION_WRITE_RATE_LIMIT: '0',
-                HTTP_ADAPTER: testHttpAdapter(),
-              }),
-          ...env,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const args = builtRoot
+      ? [join(builtRoot, 'dist', 'apps', app, entry.replace(/\.ts$/, '.js'))]
+      : [
+          '-r',
+          'ts-node/register/transpile-only',
+          '-r',
+          'tsconfig-paths/register',
+          join(ROOT, entry),
+        ];
+    const child = spawn(process.execPath, args, {
+      cwd: builtRoot ?? ROOT,
+      env: {
+        ...process.env,
+        TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+        [portVariable]: String(port),
+        // The api's per-session write limit would turn a load test's writes into 429s.
+        ...(app === 'worker'
+          ? { WORKER_CONSUMER_NAME: name }
+          : {
+              USERS_FILE: DEMO_USERS_FILE,
+              SESSION_WRITE_RATE_LIMIT: '0',
+              HTTP_ADAPTER: testHttpAdapter(),
+            }),
+        ...env,
       },
-    );
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const worker = new AppProcess(name, port, child);
     const deadline = Date.now() + 60_000;
     while (!(await worker.healthy())) {

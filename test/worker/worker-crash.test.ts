@@ -82,7 +82,7 @@ describe('Two workers, one killed with SIGKILL mid-burst (real processes)', () =
     };
     expect(health.details.stats.claimed).toBeGreaterThan(0);
 
-    const report = await checkProjections(fx.redis, service.keys);
+    const report = await checkProjections(fx.store);
     console.log(
       `crash test: ${events} events, victim killed after ${3000}+, survivor claimed ${health.details.stats.claimed}; ` +
         `replayed ${report.events} events, ${report.sessions} live sessions of ${report.users} users, ` +

@@ -8,7 +8,7 @@ import {
 import { APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
-import { sessionRedisConfig } from '@app/config';
+import { sessionOptionsFromEnv } from '@app/config';
 import { SessionGuard, SessionModule, type SessionModuleOptions } from '@app/session';
 import { AdminController } from './admin/admin.controller';
 import { API_CONFIG, ROOT_LOGGER } from './api.constants';
@@ -33,14 +33,7 @@ export interface AppModuleOptions {
 }
 
 export function sessionOptions(config: ApiConfig): SessionModuleOptions {
-  return {
-    redis: sessionRedisConfig(config),
-    keyPrefix: config.sessionPrefix,
-    idleTtlSeconds: config.idleTtlSeconds,
-    absoluteTtlSeconds: config.absoluteTtlSeconds,
-    streamPartitions: config.streamPartitions,
-    cookie: { secure: config.cookieSecure },
-  };
+  return { ...sessionOptionsFromEnv(config), cookie: { secure: config.cookieSecure } };
 }
 
 @Module({})

@@ -1,12 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { SessionModule, SessionService } from '@app/session';
-import { sessionRedisConfig } from '@app/config';
+import { SessionModule, SessionStore } from '@app/session';
+import { sessionOptionsFromEnv } from '@app/config';
 import { RedisStreamsServer } from '@app/streams';
 import type { RedisOptions } from 'ioredis';
 import { WorkerHttpController } from './health/worker-http.controller';
 import { WorkerMetrics } from './health/worker-metrics';
 import { SessionEventsController } from './projections/session-events.controller';
 import { SessionLimitService } from './projections/session-limit.service';
+import { SessionProjections } from './projections/session-projections';
 import { ExpirySweeper } from './sweeps/expiry-sweeper.service';
 import { WORKER_CONFIG, type WorkerConfig } from './worker.config';
 import { PROJECTIONS_GROUP, WORKER_STREAMS_SERVER } from './worker.constants';
@@ -37,21 +38,21 @@ function autoPipelining(config: WorkerConfig): { enableAutoPipelining: boolean }
 }
 
 /** The consumer of every partition stream: events in order per user, at least once. */
-function createStreamsServer(config: WorkerConfig, sessions: SessionService): RedisStreamsServer {
+function createStreamsServer(config: WorkerConfig, store: SessionStore): RedisStreamsServer {
   return new RedisStreamsServer({
     // Acks of many concurrent handlers are coalesced into fewer writes (standalone only: see
     // autoPipelining()).
     connection: config.redisClusterNodes
       ? { cluster: { nodes: config.redisClusterNodes } }
       : { ...redisOptionsFromUrl(config.redisUrl), ...autoPipelining(config) },
-    streams: sessions.keys.allEventStreams(),
+    streams: store.eventStreams(),
     group: PROJECTIONS_GROUP,
     consumer: config.consumerName,
     concurrency: config.concurrency,
     claimIdleMs: config.claimIdleMs,
     claimIntervalMs: Math.floor(config.claimIdleMs / 3),
     maxDeliveries: config.maxDeliveries,
-    deadLetterStream: (stream) => `${stream}:dead`,
+    deadLetterStream: (stream) => store.keys.deadLetters(stream),
     // Handlers get most of the bound; the rest is for closing connections (see main.ts).
     shutdownTimeoutMs: Math.floor(config.shutdownTimeoutMs * 0.75),
     // A new group replays the retained history, so projections are built from scratch.
@@ -70,11 +71,7 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         SessionModule.forRoot({
-          redis: sessionRedisConfig(config, autoPipelining(config)),
-          keyPrefix: config.sessionPrefix,
-          idleTtlSeconds: config.idleTtlSeconds,
-          absoluteTtlSeconds: config.absoluteTtlSeconds,
-          streamPartitions: config.streamPartitions,
+          ...sessionOptionsFromEnv(config, autoPipelining(config)),
           // The worker validates no tokens: nothing to cache.
           cache: { enabled: false },
         }),
@@ -85,10 +82,11 @@ export class WorkerModule {
         {
           provide: WORKER_STREAMS_SERVER,
           useFactory: createStreamsServer,
-          inject: [WORKER_CONFIG, SessionService],
+          inject: [WORKER_CONFIG, SessionStore],
         },
         WorkerMetrics,
         SessionLimitService,
+        SessionProjections,
         ExpirySweeper,
       ],
     };

@@ -6,6 +6,7 @@ export {
   readSessionEnv,
   SESSION_ENV_VARIABLES,
   type SessionEnvConfig,
+  sessionOptionsFromEnv,
   sessionRedisConfig,
 } from './session-env';
 export { armShutdownDeadline } from './shutdown-deadline';

@@ -120,3 +120,36 @@ export function sessionRedisConfig(
       }
     : { url: config.redisUrl, options };
 }
+
+/**
+ * The session library's options for this environment (a `SessionModuleOptions`, stated
+ * structurally: libs do not import each other). The api, the worker and the rebuild command all
+ * build theirs here, so they cannot read the shared variables differently; each adds only what is
+ * its own (the api's cookie, the worker's disabled cache).
+ */
+export function sessionOptionsFromEnv(
+  config: Pick<
+    SessionEnvConfig,
+    | 'redisUrl'
+    | 'redisClusterNodes'
+    | 'sessionPrefix'
+    | 'idleTtlSeconds'
+    | 'absoluteTtlSeconds'
+    | 'streamPartitions'
+  >,
+  redisOptions: RedisOptions = {},
+): {
+  redis: ReturnType<typeof sessionRedisConfig>;
+  keyPrefix: string;
+  idleTtlSeconds: number;
+  absoluteTtlSeconds: number;
+  streamPartitions: number;
+} {
+  return {
+    redis: sessionRedisConfig(config, redisOptions),
+    keyPrefix: config.sessionPrefix,
+    idleTtlSeconds: config.idleTtlSeconds,
+    absoluteTtlSeconds: config.absoluteTtlSeconds,
+    streamPartitions: config.streamPartitions,
+  };
+}

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DeploymentMismatchError, SessionStoreUnavailableError } from './errors';
 import { SessionRedisLifecycle } from './session-redis.provider';
-import { SessionRepository } from './session.repository';
+import { SessionStore } from './store/session-store';
 
 const RETRY_MS = 1000;
 
@@ -25,7 +25,7 @@ export class DeploymentSettingsCheck implements OnModuleInit, OnApplicationShutd
 
   constructor(
     private readonly lifecycle: SessionRedisLifecycle,
-    private readonly repository: SessionRepository,
+    private readonly store: SessionStore,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -37,7 +37,7 @@ export class DeploymentSettingsCheck implements OnModuleInit, OnApplicationShutd
         if (!(error instanceof SessionStoreUnavailableError)) throw error;
       }
     }
-    this.repository.holdScripts(new SessionStoreUnavailableError('deployment settings unverified'));
+    this.store.holdScripts(new SessionStoreUnavailableError('deployment settings unverified'));
     this.lifecycle.client.on('ready', this.onReady);
     this.scheduleRetry();
   }
@@ -49,7 +49,7 @@ export class DeploymentSettingsCheck implements OnModuleInit, OnApplicationShutd
   }
 
   private async verify(): Promise<void> {
-    const mismatch = await this.repository.claimDeploymentSettings();
+    const mismatch = await this.store.claimDeploymentSettings();
     this.verified = true;
     this.lifecycle.client.off('ready', this.onReady);
     if (mismatch) throw mismatch;

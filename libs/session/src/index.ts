@@ -1,6 +1,20 @@
 export * from './errors';
 export type { Invalidation, RevocationNotice } from './invalidation-message';
-export { SessionRepository } from './session.repository';
+export { SessionStore } from './store/session-store';
+export type {
+  CounterLimit,
+  NewSessionRecord,
+  Reservation,
+  ScriptOutcome,
+  SessionTimes,
+  StoredEventEntry,
+  StoredSessionRow,
+  UserSessionRows,
+} from './store/session-store.types';
+export { type ExpiryMember, expiryMember, parseExpiryMember } from './store/expiry-member';
+export { revokedByEpoch } from './store/revocation-rule';
+export { SESSION_FIELD } from './store/session-fields';
+export { NEWEST_SESSION_FORMAT, type SessionFormat } from './store/session-format';
 export {
   SessionIndex,
   type SessionPage,
@@ -12,7 +26,7 @@ export {
   type SessionStatsSnapshot,
   type SubscriberState,
 } from './session-stats';
-export { SessionKeys } from './keys';
+export { type SessionKeyKind, SessionKeys } from './store/session-keys';
 export { SessionCookies, type CookieResponse, type CookieSession } from './session-cookies';
 export { SessionErrorFilter, SESSION_ERROR_STATUS } from './session-error.filter';
 export * from './session-events';
@@ -26,7 +40,7 @@ export {
   type SessionRedisConfig,
 } from './session-options';
 export { extractToken, type SessionAuthSource, type SessionRequest } from './session-request';
-export { SESSION_OPTIONS, SESSION_REDIS } from './session.constants';
+export { SESSION_OPTIONS } from './session.constants';
 export {
   CurrentSession,
   CurrentUser,

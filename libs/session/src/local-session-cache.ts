@@ -20,8 +20,9 @@ import type { ResolvedSessionOptions } from './session-options';
 import { SessionRefresher, type RefreshRequest } from './session-refresher';
 import { SessionStats, type SessionStatsSnapshot } from './session-stats';
 import { SESSION_OPTIONS } from './session.constants';
-import { SessionRepository } from './session.repository';
+import { SessionStore } from './store/session-store';
 import type { Session } from './session.types';
+import { revokedByEpoch } from './store/revocation-rule';
 
 const REFRESH_BATCH = 100;
 const REFRESH_DELAY_MS = 5;
@@ -46,13 +47,13 @@ export class LocalSessionCache implements OnModuleInit, OnApplicationShutdown {
   readonly revocations$: Observable<RevocationNotice> = this.notices.asObservable();
 
   constructor(
-    private readonly repository: SessionRepository,
+    private readonly store: SessionStore,
     @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
   ) {
     this.cache = new SessionCache(options.cache, this.stats);
     this.subscriber = new InvalidationSubscriber(
-      createSubscriberConnection(repository.redis),
-      { channel: repository.keys.invalidationChannel(), ...options.invalidations },
+      createSubscriberConnection(store.redis),
+      { channel: store.keys.invalidationChannel(), ...options.invalidations },
       {
         message: (raw) => this.onMessage(raw),
         state: (state) => {
@@ -131,10 +132,7 @@ export class LocalSessionCache implements OnModuleInit, OnApplicationShutdown {
 
   /** Asks every instance to drop its whole cache (e.g. after restoring Redis from a backup). */
   async flushAll(): Promise<void> {
-    await this.repository.redis.publish(
-      this.repository.keys.invalidationChannel(),
-      formatFlushMessage(this.redisNow),
-    );
+    await this.store.publishInvalidation(formatFlushMessage(this.redisNow));
     this.cache.clear();
   }
 
@@ -149,7 +147,8 @@ export class LocalSessionCache implements OnModuleInit, OnApplicationShutdown {
           : notice.kind === 'user' &&
             notice.userId === session.userId &&
             notice.exceptSessionId !== session.sessionId &&
-            session.createdAt <= notice.revokedBefore,
+            // The notice names the one session the epoch keeps: no other is kept through it.
+            revokedByEpoch(session.createdAt, null, notice.revokedBefore),
       ),
       take(1),
     );
@@ -198,7 +197,7 @@ export class LocalSessionCache implements OnModuleInit, OnApplicationShutdown {
     await Promise.all(
       batch.map(async ({ sessionId, partition, secretHash }) => {
         try {
-          const result = await this.repository.validate(sessionId, partition, secretHash);
+          const result = await this.store.validate(sessionId, partition, secretHash);
           if (result.ok) {
             this.observeClock(result.value.redisNow);
             this.remember(result.value.session, secretHash, startedAt);

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { LRUCache } from 'lru-cache';
 import type { SessionStats } from './session-stats';
 import type { Session } from './session.types';
+import { revokedByEpoch } from './store/revocation-rule';
 
 export interface SessionCacheOptions {
   maxEntries: number;
@@ -124,7 +125,13 @@ export class SessionCache {
     this.tombstones.set(`u:${userId}`, performance.now());
     for (const sessionId of [...(this.byUser.get(userId) ?? [])]) {
       const entry = this.entries.peek(sessionId);
-      if (sessionId !== exceptSessionId && entry && entry.session.createdAt <= revokedBefore)
+      // Only `except` is kept through this epoch (the cache does not need older keeps: a session
+      // dropped here that Redis still accepts is simply read again).
+      if (
+        sessionId !== exceptSessionId &&
+        entry &&
+        revokedByEpoch(entry.session.createdAt, null, revokedBefore)
+      )
         this.entries.delete(sessionId);
     }
   }

@@ -1,6 +1,9 @@
 import { UnsupportedEventError } from './errors';
 import {
+  COMPACT_EVENT_VERSION,
+  eventSchemaLua,
   parseSessionEvent,
+  SESSION_EVENT_SCHEMA,
   SESSION_EVENT_SCHEMA_VERSION,
   SESSION_EVENT_TYPES,
   type SessionEventType,
@@ -88,7 +91,7 @@ describe('parseSessionEvent', () => {
     },
   );
 
-  it.each([2, 0, '1', undefined, null, 1.5])('rejects schema version v = %p', (v) => {
+  it.each([3, 0, '1', '2', undefined, null, 1.5])('rejects schema version v = %p', (v) => {
     for (const type of SESSION_EVENT_TYPES) {
       const error = rejection({ ...VALID[type], v });
       expect(error.message).toContain('Unsupported schema version');
@@ -112,5 +115,63 @@ describe('parseSessionEvent', () => {
     it.each(requiredFields(type))('rejects %s set to null', (field) => {
       expect(rejection({ ...VALID[type], [field]: null }).message).toContain(`"${field}"`);
     });
+  });
+});
+
+describe('parseSessionEvent on compact (v2) events', () => {
+  const entry = { pattern: 'session.created', id: '1700000000123-4' };
+  const compact = { v: 2, s: '3-a', u: 'user "1"', c: 1700000000120, e: 3_600_000, a: 86_400_000 };
+
+  it('reads session.created in the long form, the type and time from its entry', () => {
+    expect(parseSessionEvent(compact, entry)).toEqual({
+      v: COMPACT_EVENT_VERSION,
+      type: 'session.created',
+      at: 1700000000123,
+      sessionId: '3-a',
+      userId: 'user "1"',
+      createdAt: 1700000000120,
+      expiresAt: 1700000000120 + 3_600_000,
+      absoluteExpiresAt: 1700000000120 + 86_400_000,
+    });
+  });
+
+  it('reads an event it has already upcast as it is', () => {
+    const upcast = parseSessionEvent(compact, entry);
+    expect(parseSessionEvent(JSON.parse(JSON.stringify(upcast)))).toEqual(upcast);
+  });
+
+  it('reads every type from the short names', () => {
+    const revoked = { pattern: 'user.revoked', id: '1700000000200-0' };
+    expect(parseSessionEvent({ v: 2, u: 'bob', b: 1700000000100, x: '1-k' }, revoked)).toEqual({
+      v: 2,
+      type: 'user.revoked',
+      at: 1700000000200,
+      userId: 'bob',
+      revokedBefore: 1700000000100,
+      exceptSessionId: '1-k',
+    });
+  });
+
+  it('refuses one without its entry, or with a field missing, naming it', () => {
+    expect(rejection(compact).message).toContain('stream entry');
+    const withoutCreatedAt: Record<string, unknown> = { ...compact };
+    delete withoutCreatedAt.c;
+    expect(() => parseSessionEvent(withoutCreatedAt, entry)).toThrow(/"createdAt"/);
+    expect(() => parseSessionEvent(compact, { ...entry, pattern: 'session.deleted' })).toThrow(
+      /Unknown event type/,
+    );
+  });
+});
+
+describe('eventSchemaLua', () => {
+  const lua = eventSchemaLua();
+
+  it('states the version the scripts write, taken from SESSION_EVENT_SCHEMA_VERSION', () => {
+    expect(lua).toContain(`local EVENT_SCHEMA_VERSION = ${SESSION_EVENT_SCHEMA_VERSION}\n`);
+  });
+
+  it.each(SESSION_EVENT_TYPES)('lists the user id and every schema field of %s', (type) => {
+    const names = ['userId', ...Object.keys(SESSION_EVENT_SCHEMA[type])];
+    expect(lua).toContain(`['${type}'] = {${names.map((n) => `'${n}'`).join(', ')}},`);
   });
 });

@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { guardStoreCall } from './redis-errors';
 import type { ResolvedSessionOptions } from './session-options';
-import type { SessionScripts } from './session-scripts';
 import { SESSION_OPTIONS } from './session.constants';
-import { SessionRepository } from './session.repository';
 import type { SessionMeta } from './session.types';
+import { revokedByEpoch } from './store/revocation-rule';
+import { SessionStore } from './store/session-store';
+import type { SweepOutcome } from './store/session-store.types';
 import { parseSessionId } from './token';
+
+export type { SweepOutcome } from './store/session-store.types';
 
 /** One entry of a user's device list. */
 export interface SessionSummary extends SessionMeta {
@@ -22,8 +24,6 @@ export interface SessionPage {
   nextCursor: string | null;
 }
 
-export type SweepOutcome = 'alive' | 'expired' | 'absent';
-
 const MAX_PAGE = 100;
 
 /**
@@ -33,18 +33,10 @@ const MAX_PAGE = 100;
  */
 @Injectable()
 export class SessionIndex {
-  private readonly scripts: SessionScripts;
-
   constructor(
-    private readonly repository: SessionRepository,
+    private readonly store: SessionStore,
     @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
-  ) {
-    this.scripts = repository.scripts;
-  }
-
-  private get keys() {
-    return this.repository.keys;
-  }
+  ) {}
 
   private partitionOfSession(sessionId: string): number {
     const partition = parseSessionId(sessionId, this.options.streamPartitions);
@@ -55,32 +47,12 @@ export class SessionIndex {
   /** session.created and session.rotated: index the (new) session if it is still stored. */
   async indexSession(sessionId: string, userId: string, replacedSessionId = ''): Promise<boolean> {
     const partition = this.partitionOfSession(sessionId);
-    const [status] = await guardStoreCall(() =>
-      this.scripts.indexSession(
-        this.keys.session(sessionId, partition),
-        this.keys.userSessions(userId),
-        this.keys.expiryIndex(partition),
-        this.keys.revocationEpochs(partition),
-        sessionId,
-        userId,
-        replacedSessionId,
-        this.options.absoluteTtlMs,
-      ),
-    );
-    return status === 'indexed';
+    return this.store.indexSession(sessionId, partition, userId, replacedSessionId);
   }
 
   /** session.revoked: drop the session from both indexes. */
   async unindexSession(sessionId: string, userId: string): Promise<void> {
-    const partition = this.partitionOfSession(sessionId);
-    await guardStoreCall(() =>
-      this.scripts.unindexSession(
-        this.keys.userSessions(userId),
-        this.keys.expiryIndex(partition),
-        sessionId,
-        userId,
-      ),
-    );
+    await this.store.unindexSession(sessionId, this.partitionOfSession(sessionId), userId);
   }
 
   /** user.revoked: delete the sessions the epoch revoked (all indexed ones at or before it). */
@@ -89,28 +61,15 @@ export class SessionIndex {
     revokedBefore: number,
     exceptSessionId?: string,
   ): Promise<number> {
-    const partition = this.keys.partitionOf(userId);
-    const candidates = await guardStoreCall(() =>
-      this.repository.redis.zrangebyscore(this.keys.userSessions(userId), '-inf', revokedBefore),
-    );
+    const partition = this.store.keys.partitionOf(userId);
     let purged = 0;
-    for (const sessionId of candidates) {
+    for (const sessionId of await this.store.indexedUpTo(userId, revokedBefore)) {
       if (
         sessionId === exceptSessionId ||
         parseSessionId(sessionId, this.options.streamPartitions) !== partition
       )
         continue;
-      const result = await guardStoreCall(() =>
-        this.scripts.purgeRevokedSession(
-          this.keys.session(sessionId, partition),
-          this.keys.userSessions(userId),
-          this.keys.expiryIndex(partition),
-          this.keys.revocationEpochs(partition),
-          sessionId,
-          userId,
-        ),
-      );
-      purged += Number(result);
+      if (await this.store.purgeRevokedSession(sessionId, partition, userId)) purged++;
     }
     return purged;
   }
@@ -121,36 +80,9 @@ export class SessionIndex {
    */
   async sweepPartition(partition: number, limit: number): Promise<Record<SweepOutcome, number>> {
     const counts: Record<SweepOutcome, number> = { alive: 0, expired: 0, absent: 0 };
-    const now = await this.redisTime();
-    const due = await guardStoreCall(() =>
-      this.repository.redis.zrangebyscore(
-        this.keys.expiryIndex(partition),
-        '-inf',
-        now,
-        'LIMIT',
-        0,
-        limit,
-      ),
-    );
-    for (const member of due) {
-      const separator = member.indexOf('|');
-      const sessionId = member.slice(0, separator);
-      const userId = member.slice(separator + 1);
-      const [status] = await guardStoreCall(() =>
-        this.scripts.expireSession(
-          this.keys.session(sessionId, partition),
-          this.keys.userSessions(userId),
-          this.keys.expiryIndex(partition),
-          this.keys.events(partition),
-          sessionId,
-          userId,
-          this.options.streamRetentionMs,
-          this.options.streamMaxLength,
-          this.keys.invalidationChannel(),
-        ),
-      );
-      counts[status as SweepOutcome]++;
-    }
+    const now = await this.store.redisTime();
+    for (const due of await this.store.dueExpiries(partition, now, limit))
+      counts[await this.store.expireSession(partition, due)]++;
     return counts;
   }
 
@@ -162,29 +94,20 @@ export class SessionIndex {
     let cursor = '0';
     let pruned = 0;
     do {
-      const [next, count] = await guardStoreCall(() =>
-        this.scripts.pruneRevocationEpochs(
-          this.keys.revocationEpochs(partition),
-          cursor,
-          batch,
-          this.options.streamRetentionMs,
-        ),
-      );
-      cursor = String(next);
-      pruned += Number(count);
+      const step = await this.store.pruneRevocationEpochs(partition, cursor, batch);
+      cursor = step.cursor;
+      pruned += step.pruned;
     } while (cursor !== '0');
     return pruned;
   }
 
   /** How overdue the oldest unswept expiry of a partition is (ms; 0 when none is due). */
   async sweepLagMs(partition: number): Promise<number> {
-    const [oldest, now] = await Promise.all([
-      guardStoreCall(() =>
-        this.repository.redis.zrange(this.keys.expiryIndex(partition), 0, 0, 'WITHSCORES'),
-      ),
-      this.redisTime(),
+    const [earliest, now] = await Promise.all([
+      this.store.earliestExpiry(partition),
+      this.store.redisTime(),
     ]);
-    return oldest.length === 2 ? Math.max(0, now - Number(oldest[1])) : 0;
+    return earliest === null ? 0 : Math.max(0, now - earliest);
   }
 
   /** A user's live sessions, newest first, with device metadata. */
@@ -194,56 +117,28 @@ export class SessionIndex {
   ): Promise<SessionPage> {
     const limit = Math.min(Math.max(1, Math.floor(options.limit ?? 20)), MAX_PAGE);
     const offset = options.cursor ? Number.parseInt(options.cursor, 10) || 0 : 0;
-    const partition = this.keys.partitionOf(userId);
-    const ids = await guardStoreCall(() =>
-      this.repository.redis.zrevrange(this.keys.userSessions(userId), offset, offset + limit - 1),
-    );
+    const ids = await this.store.userSessionIds(userId, offset, limit);
     if (ids.length === 0) return { sessions: [], nextCursor: null };
-    // One slot (the user's hash tag), so this pipeline also works on a cluster.
-    const now = await this.redisTime();
-    const pipeline = this.repository.redis.pipeline();
-    pipeline.hget(this.keys.revocationEpochs(partition), userId);
-    for (const id of ids)
-      pipeline.hmget(
-        this.keys.session(id, partition),
-        'uid',
-        'ca',
-        'la',
-        'it',
-        'ax',
-        'kt',
-        'ua',
-        'ip',
-        'dev',
-      );
-    const replies = await guardStoreCall(async () => (await pipeline.exec()) ?? []);
-    const epoch = Number(replies[0]?.[1] ?? -1);
+    const now = await this.store.redisTime();
+    const { revokedBefore, rows } = await this.store.userSessionRows(userId, ids);
     const sessions: SessionSummary[] = [];
-    ids.forEach((sessionId, i) => {
-      const [uid, ca, la, it, ax, kt, ua, ip, dev] = (replies[i + 1]?.[1] ?? []) as (
-        string | null
-      )[];
-      if (uid !== userId || ca === null || la === null || it === null || ax === null) return;
-      const expiresAt = Math.min(Number(la) + Number(it), Number(ax));
-      const revoked = Number(ca) <= epoch && Number(kt ?? -1) < epoch;
-      if (revoked || now >= expiresAt) return;
+    for (const row of rows) {
+      if (row === null || row.userId !== userId) continue;
+      const expiresAt = Math.min(row.lastAccessedAt + row.idleTtlMs, row.absoluteExpiresAt);
+      if (revokedByEpoch(row.createdAt, row.keptThrough, revokedBefore) || now >= expiresAt)
+        continue;
       const summary: SessionSummary = {
-        sessionId,
-        createdAt: Number(ca),
-        lastAccessedAt: Number(la),
+        sessionId: row.sessionId,
+        createdAt: row.createdAt,
+        lastAccessedAt: row.lastAccessedAt,
         expiresAt,
-        absoluteExpiresAt: Number(ax),
+        absoluteExpiresAt: row.absoluteExpiresAt,
       };
-      if (ua) summary.userAgent = ua;
-      if (ip) summary.ip = ip;
-      if (dev) summary.deviceLabel = dev;
+      if (row.userAgent) summary.userAgent = row.userAgent;
+      if (row.ip) summary.ip = row.ip;
+      if (row.deviceLabel) summary.deviceLabel = row.deviceLabel;
       sessions.push(summary);
-    });
+    }
     return { sessions, nextCursor: ids.length === limit ? String(offset + limit) : null };
-  }
-
-  private async redisTime(): Promise<number> {
-    const [seconds, micros] = await guardStoreCall(() => this.repository.redis.time());
-    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 }

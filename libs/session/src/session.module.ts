@@ -10,7 +10,7 @@ import { DeploymentSettingsCheck } from './deployment-settings.check';
 import { LocalSessionCache } from './local-session-cache';
 import { SessionCookies } from './session-cookies';
 import { SessionIndex } from './session-index';
-import { SessionRepository } from './session.repository';
+import { SessionStore } from './store/session-store';
 import {
   type ResolvedSessionOptions,
   type SessionModuleOptions,
@@ -35,9 +35,9 @@ const sharedProviders: Provider[] = [
     inject: [SessionRedisLifecycle],
   },
   {
-    provide: SessionRepository,
+    provide: SessionStore,
     useFactory: (redis: Redis | Cluster, options: ResolvedSessionOptions) =>
-      new SessionRepository(redis, options),
+      new SessionStore(redis, options),
     inject: [SESSION_REDIS, SESSION_OPTIONS],
   },
   DeploymentSettingsCheck,
@@ -48,10 +48,10 @@ const sharedProviders: Provider[] = [
   SessionCookies,
   SessionSockets,
 ];
+// The Redis client (SESSION_REDIS) stays inside: apps reach Redis through SessionStore's methods.
 const exported = [
   SESSION_OPTIONS,
-  SESSION_REDIS,
-  SessionRepository,
+  SessionStore,
   SessionIndex,
   SessionService,
   SessionGuard,

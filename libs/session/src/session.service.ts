@@ -16,7 +16,7 @@ import {
 } from './errors';
 import { type DataRules, encodeDataPatch, encodeInitialData, normalizeMeta } from './session-data';
 import type { ResolvedSessionOptions } from './session-options';
-import { SessionRepository } from './session.repository';
+import { SessionStore } from './store/session-store';
 import { SESSION_OPTIONS } from './session.constants';
 import type {
   CreatedSession,
@@ -44,7 +44,7 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /**
  * The session API apps use. Input is checked here (typed errors, before any Redis call); state
- * changes are single Lua scripts in SessionRepository.
+ * changes are single Lua scripts in SessionStore.
  */
 @Injectable()
 export class SessionService {
@@ -54,7 +54,7 @@ export class SessionService {
   private readonly serverRules: DataRules;
 
   constructor(
-    private readonly repository: SessionRepository,
+    private readonly store: SessionStore,
     private readonly local: LocalSessionCache,
     private readonly index: SessionIndex,
     @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
@@ -71,7 +71,7 @@ export class SessionService {
 
   /** Key naming of this deployment (for the worker and for tests). */
   get keys() {
-    return this.repository.keys;
+    return this.store.keys;
   }
 
   /** Every revocation this instance hears of, from any instance (e.g. to close a WebSocket). */
@@ -111,11 +111,11 @@ export class SessionService {
       ...this.serverRules,
       maxKeys: this.options.maxDataKeys,
     });
-    const partition = this.repository.keys.partitionOf(userId);
+    const partition = this.store.keys.partitionOf(userId);
     const secret = newSecret();
     const sessionId = newSessionId(partition);
     const csrfToken = newSecret();
-    const result = await this.repository.create({
+    const result = await this.store.create({
       sessionId,
       partition,
       userId,
@@ -163,7 +163,7 @@ export class SessionService {
     if (!parsed) return { valid: false, reason: 'malformed' };
     const secretHash = hashSecret(parsed.secret);
     const startedAt = performance.now();
-    const result = await this.repository.validate(parsed.sessionId, parsed.partition, secretHash);
+    const result = await this.store.validate(parsed.sessionId, parsed.partition, secretHash);
     if (!result.ok) return { valid: false, reason: result.reason as InvalidSessionReason };
     this.local.observeClock(result.value.redisNow);
     this.local.remember(result.value.session, secretHash, startedAt);
@@ -201,7 +201,7 @@ export class SessionService {
     const encoded = encodeDataPatch(patch, rules);
     if (encoded.fields.length === 0)
       throw new InvalidSessionDataError('A patch needs at least one key');
-    const result = await this.repository.update(sessionId, partition, encoded.fields);
+    const result = await this.store.update(sessionId, partition, encoded.fields);
     // A patch that changed nothing published no invalidation: the cached entry is still right.
     if (!result.ok || result.value.changed) this.local.forgetSession(sessionId);
     if (result.ok) return result.value.data;
@@ -219,7 +219,7 @@ export class SessionService {
     const secret = newSecret();
     const csrfToken = newSecret();
     const sessionId = newSessionId(parsed.partition);
-    const result = await this.repository.rotate({
+    const result = await this.store.rotate({
       sessionId: parsed.sessionId,
       newSessionId: sessionId,
       partition: parsed.partition,
@@ -252,7 +252,7 @@ export class SessionService {
   ): Promise<boolean> {
     const partition = this.checkSessionId(sessionId);
     if (options.userId !== undefined) this.checkUserId(options.userId);
-    const owner = await this.repository.revoke(sessionId, partition, reason, options.userId ?? '');
+    const owner = await this.store.revoke(sessionId, partition, reason, options.userId ?? '');
     if (owner !== null) this.local.forgetSession(sessionId);
     return owner !== null;
   }
@@ -263,8 +263,8 @@ export class SessionService {
    */
   async revokeAllForUser(userId: string): Promise<number> {
     this.checkUserId(userId);
-    const count = await this.repository.countLiveIndexed(userId);
-    this.local.forgetUser(userId, await this.repository.revokeUser(userId));
+    const count = await this.store.countLiveIndexed(userId);
+    this.local.forgetUser(userId, await this.store.revokeUser(userId));
     return count;
   }
 
@@ -272,8 +272,8 @@ export class SessionService {
   async revokeOthers(userId: string, keepSessionId: string): Promise<number> {
     this.checkUserId(userId);
     const partition = this.checkSessionId(keepSessionId);
-    const count = await this.repository.countLiveIndexed(userId, keepSessionId);
-    const result = await this.repository.revokeOthers(userId, keepSessionId, partition);
+    const count = await this.store.countLiveIndexed(userId, keepSessionId);
+    const result = await this.store.revokeOthers(userId, keepSessionId, partition);
     if (!result.ok)
       throw new SessionNotFoundError(`Session ${keepSessionId} is not a live session of this user`);
     this.local.forgetUser(userId, result.value, keepSessionId);

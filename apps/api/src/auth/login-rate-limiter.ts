@@ -1,15 +1,15 @@
 import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
-import type { Cluster, Redis } from 'ioredis';
-import { SESSION_REDIS } from '@app/session';
+import { SessionStore } from '@app/session';
 import { API_CONFIG } from '../api.constants';
 import type { ApiConfig } from '../config';
 import type { RateLimitScope } from '../metrics/metrics.service';
-import { WindowCounters } from '../rate-limit/window-counters';
 
 export const LOGIN_RATE_WINDOW_MS = 60_000;
 
+type LoginFailureKeys = ReturnType<SessionStore['keys']['loginFailures']>;
+
 export type LoginAttempt =
-  | { allowed: true; counted: string[] }
+  | { allowed: true; counted: LoginFailureKeys | null }
   | { allowed: false; scope: RateLimitScope; retryAfterMs: number };
 
 /**
@@ -30,47 +30,37 @@ export type LoginAttempt =
 @Injectable()
 export class LoginRateLimiter {
   private readonly logger = new Logger(LoginRateLimiter.name);
-  private readonly counters: WindowCounters;
 
   constructor(
-    @Inject(SESSION_REDIS) redis: Redis | Cluster,
+    private readonly store: SessionStore,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
-  ) {
-    this.counters = new WindowCounters(redis);
-  }
+  ) {}
 
   get enabled(): boolean {
     return this.config.loginRateLimit > 0;
   }
 
-  /** The address's counter; the user's two share the user id as hash tag (one script, one slot). */
-  keys(userId: string, ip: string): { ip: string; userIp: string; user: string } {
-    const base = `${this.config.sessionPrefix}:login-failures`;
-    return {
-      ip: `${base}:ip:${ip}`,
-      userIp: `${base}:{${userId}}:ip:${ip}`,
-      user: `${base}:{${userId}}:user`,
-    };
-  }
-
   /** Counts the attempt as a failure unless a limit is reached; `succeeded` gives it back. */
   async attempt(userId: string, ip: string): Promise<LoginAttempt> {
-    if (!this.enabled) return { allowed: true, counted: [] };
-    const keys = this.keys(userId, ip);
+    if (!this.enabled) return { allowed: true, counted: null };
+    const keys = this.store.keys.loginFailures(userId, ip);
     const limit = this.config.loginRateLimit;
     return this.unavailableAs503(async () => {
-      const byIp = await this.counters.reserve([{ key: keys.ip, limit }], LOGIN_RATE_WINDOW_MS);
+      const byIp = await this.store.reserveCounters(
+        [{ key: keys.ip, limit }],
+        LOGIN_RATE_WINDOW_MS,
+      );
       if (!byIp.counted) return { allowed: false, scope: 'ip', retryAfterMs: byIp.retryAfterMs };
-      const byUser = await this.counters.reserve(
+      const byUser = await this.store.reserveCounters(
         [
           { key: keys.userIp, limit },
           { key: keys.user, limit: this.config.loginUserFailureLimit },
         ],
         LOGIN_RATE_WINDOW_MS,
       );
-      if (byUser.counted) return { allowed: true, counted: [keys.ip, keys.userIp, keys.user] };
+      if (byUser.counted) return { allowed: true, counted: keys };
       // Separate calls: the address's key and the user's keys may live in different cluster slots.
-      await this.counters.refund([keys.ip]);
+      await this.store.refundCounters([keys.ip]);
       return {
         allowed: false,
         scope: byUser.index === 0 ? 'user-ip' : 'user',
@@ -81,10 +71,13 @@ export class LoginRateLimiter {
 
   /** A successful login is not a failure: its counts are given back. */
   async succeeded(attempt: LoginAttempt): Promise<void> {
-    if (!attempt.allowed || attempt.counted.length === 0) return;
-    const [ip, ...user] = attempt.counted;
+    if (!attempt.allowed || attempt.counted === null) return;
+    const { ip, userIp, user } = attempt.counted;
     try {
-      await Promise.all([this.counters.refund([ip]), this.counters.refund(user)]);
+      await Promise.all([
+        this.store.refundCounters([ip]),
+        this.store.refundCounters([userIp, user]),
+      ]);
     } catch (error) {
       // The login succeeded; a count left behind expires with its window.
       this.logger.warn(`Login counters not refunded: ${(error as Error).message}`);

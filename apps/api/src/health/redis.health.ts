@@ -1,7 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import type { Cluster, Redis } from 'ioredis';
-import { SESSION_REDIS } from '@app/session';
+import { SessionStore } from '@app/session';
 
 export const REDIS_PING_TIMEOUT_MS = 1000;
 
@@ -15,7 +14,7 @@ export class RedisHealthIndicator {
   private readonly logger = new Logger(RedisHealthIndicator.name);
 
   constructor(
-    @Inject(SESSION_REDIS) private readonly redis: Redis | Cluster,
+    private readonly store: SessionStore,
     private readonly indicator: HealthIndicatorService,
   ) {}
 
@@ -26,7 +25,7 @@ export class RedisHealthIndicator {
       timer = setTimeout(() => reject(new Error('timed out')), REDIS_PING_TIMEOUT_MS);
     });
     try {
-      await Promise.race([this.redis.ping(), timeout]);
+      await Promise.race([this.store.ping(), timeout]);
       return result.up();
     } catch (error) {
       this.logger.warn(`Redis did not answer PING (${(error as Error).message})`);

@@ -6,13 +6,11 @@ import {
   Logger,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import type { Cluster, Redis } from 'ioredis';
-import { SESSION_REDIS, type SessionRequest } from '@app/session';
+import { type SessionRequest, SessionStore } from '@app/session';
 import { API_CONFIG } from '../api.constants';
 import type { ApiConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';
 import { RateLimitedError } from '../rate-limit/rate-limited.error';
-import { WindowCounters } from '../rate-limit/window-counters';
 
 export const SESSION_WRITE_WINDOW_MS = 60_000;
 
@@ -30,20 +28,11 @@ export const SESSION_WRITE_WINDOW_MS = 60_000;
 @Injectable()
 export class SessionWriteRateLimit implements CanActivate {
   private readonly logger = new Logger(SessionWriteRateLimit.name);
-  private readonly counters: WindowCounters;
-
   constructor(
-    @Inject(SESSION_REDIS) redis: Redis | Cluster,
+    private readonly store: SessionStore,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
     private readonly metrics: MetricsService,
-  ) {
-    this.counters = new WindowCounters(redis);
-  }
-
-  /** Hash-tagged by user id, like the user's other keys. */
-  key(userId: string, createdAt: number): string {
-    return `${this.config.sessionPrefix}:session-writes:{${userId}}:${createdAt}`;
-  }
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const limit = this.config.sessionWriteRateLimit;
@@ -52,8 +41,8 @@ export class SessionWriteRateLimit implements CanActivate {
     if (limit === 0 || !session) return true;
     let reservation;
     try {
-      reservation = await this.counters.reserve(
-        [{ key: this.key(session.userId, session.createdAt), limit }],
+      reservation = await this.store.reserveCounters(
+        [{ key: this.store.keys.sessionWrites(session.userId, session.createdAt), limit }],
         SESSION_WRITE_WINDOW_MS,
       );
     } catch (error) {

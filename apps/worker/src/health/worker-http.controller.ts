@@ -1,7 +1,6 @@
 import { Controller, Get, Header, HttpCode, HttpStatus, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Cluster, Redis } from 'ioredis';
-import { SESSION_REDIS } from '@app/session';
+import { SessionStore } from '@app/session';
 import { type RedisStreamsServer, RedisStreamsStatus } from '@app/streams';
 import { WORKER_STREAMS_SERVER } from '../worker.constants';
 import { WorkerMetrics } from './worker-metrics';
@@ -14,7 +13,7 @@ export class WorkerHttpController {
   private consumerConnected = false;
 
   constructor(
-    @Inject(SESSION_REDIS) private readonly redis: Redis | Cluster,
+    private readonly store: SessionStore,
     @Inject(WORKER_STREAMS_SERVER) private readonly server: RedisStreamsServer,
     private readonly metrics: WorkerMetrics,
   ) {
@@ -27,7 +26,7 @@ export class WorkerHttpController {
   @Get('health')
   async health(@Res() response: Response): Promise<void> {
     const redis = await Promise.race([
-      this.redis.ping().then(
+      this.store.ping().then(
         () => 'up' as const,
         () => 'down' as const,
       ),
@@ -56,7 +55,7 @@ export class WorkerHttpController {
           this.metrics.streamLag.set({ stream: partition.stream }, partition.lag);
         this.metrics.deadLetters.set(
           { stream: partition.stream },
-          await this.redis.xlen(`${partition.stream}:dead`),
+          await this.store.deadLetterCount(partition.stream),
         );
       }
     } catch {

@@ -1,19 +1,10 @@
 import { Controller, UseFilters } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import {
-  parseSessionEvent,
-  type SessionCreatedEvent,
-  type SessionEvent,
-  type SessionExpiredEvent,
-  SessionIndex,
-  type SessionRevokedEvent,
-  type SessionRotatedEvent,
-  type UserRevokedEvent,
-} from '@app/session';
+import { parseSessionEvent } from '@app/session';
 import type { RedisStreamsContext } from '@app/streams';
 import { WorkerMetrics } from '../health/worker-metrics';
 import { ProjectionErrorFilter } from './projection-error.filter';
-import { SessionLimitService } from './session-limit.service';
+import { SessionProjections } from './session-projections';
 
 /**
  * Applies the session lifecycle events to the projections. Every handler is idempotent (the
@@ -24,60 +15,49 @@ import { SessionLimitService } from './session-limit.service';
 @UseFilters(ProjectionErrorFilter)
 export class SessionEventsController {
   constructor(
-    private readonly index: SessionIndex,
-    private readonly limits: SessionLimitService,
+    private readonly projections: SessionProjections,
     private readonly metrics: WorkerMetrics,
   ) {}
 
   @EventPattern('session.created')
-  async created(@Payload() data: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
-    const event = this.parse<SessionCreatedEvent>(data, context);
-    if (await this.index.indexSession(event.sessionId, event.userId))
-      await this.limits.enforce(event.userId);
-    this.metrics.applied(event);
+  created(@Payload() data: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
+    return this.apply(data, context);
   }
 
   @EventPattern('session.rotated')
-  async rotated(@Payload() data: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
-    const event = this.parse<SessionRotatedEvent>(data, context);
-    await this.index.indexSession(event.sessionId, event.userId, event.previousSessionId);
-    this.metrics.applied(event);
+  rotated(@Payload() data: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
+    return this.apply(data, context);
   }
 
   @EventPattern('session.revoked')
-  async revoked(@Payload() data: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
-    const event = this.parse<SessionRevokedEvent>(data, context);
-    await this.index.unindexSession(event.sessionId, event.userId);
-    this.metrics.applied(event);
+  revoked(@Payload() data: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
+    return this.apply(data, context);
   }
 
   @EventPattern('session.expired')
-  async expired(@Payload() data: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
-    const event = this.parse<SessionExpiredEvent>(data, context);
-    await this.index.unindexSession(event.sessionId, event.userId);
-    this.metrics.applied(event);
+  expired(@Payload() data: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
+    return this.apply(data, context);
   }
 
   @EventPattern('user.revoked')
-  async userRevoked(@Payload() data: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
-    const event = this.parse<UserRevokedEvent>(data, context);
-    await this.index.purgeRevokedSessions(event.userId, event.revokedBefore, event.exceptSessionId);
-    this.metrics.applied(event);
+  userRevoked(@Payload() data: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
+    return this.apply(data, context);
   }
 
   @EventPattern('session.updated')
-  updated(@Payload() data: unknown, @Ctx() context: RedisStreamsContext): void {
+  updated(@Payload() data: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
     // No projection depends on session data; parsed so a bad event is still caught.
-    this.metrics.applied(this.parse(data, context));
+    return this.apply(data, context);
   }
 
-  private parse<T extends SessionEvent>(data: unknown, context: RedisStreamsContext): T {
-    const event = parseSessionEvent(data);
+  private async apply(data: unknown, context: RedisStreamsContext): Promise<void> {
+    const event = parseSessionEvent(data, { pattern: context.getPattern(), id: context.getId() });
     if (event.type !== context.getPattern()) {
       throw new Error(
         `Event type ${event.type} does not match its pattern ${context.getPattern()}`,
       );
     }
-    return event as T;
+    await this.projections.apply(event);
+    this.metrics.applied(event);
   }
 }

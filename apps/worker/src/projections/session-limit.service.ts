@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { SESSION_REDIS, SessionService } from '@app/session';
-import type { Cluster, Redis } from 'ioredis';
+import { SessionService, SessionStore } from '@app/session';
 import { WORKER_CONFIG, type WorkerConfig } from '../worker.config';
 
 /**
@@ -15,7 +14,7 @@ export class SessionLimitService {
 
   constructor(
     private readonly sessions: SessionService,
-    @Inject(SESSION_REDIS) private readonly redis: Redis | Cluster,
+    private readonly store: SessionStore,
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
   ) {}
 
@@ -26,19 +25,10 @@ export class SessionLimitService {
   /** Revokes the least recently used sessions beyond the limit; returns how many. */
   async enforce(userId: string): Promise<number> {
     if (!this.enabled) return 0;
-    const keys = this.sessions.keys;
-    const partition = keys.partitionOf(userId);
-    const ids = await this.redis.zrange(keys.userSessions(userId), 0, -1);
-    if (ids.length <= this.config.maxSessionsPerUser) return 0;
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hget(keys.session(id, partition), 'la');
-    const lastAccess = ((await pipeline.exec()) ?? []).map(([, value]) =>
-      value === null ? null : Number(value),
+    const max = this.config.maxSessionsPerUser;
+    const live = (await this.store.lastAccessTimes(userId, max)).sort(
+      (a, b) => a.lastAccessedAt - b.lastAccessedAt,
     );
-    const live = ids
-      .map((sessionId, i) => ({ sessionId, lastAccessedAt: lastAccess[i] }))
-      .filter((s): s is { sessionId: string; lastAccessedAt: number } => s.lastAccessedAt !== null)
-      .sort((a, b) => a.lastAccessedAt - b.lastAccessedAt);
     const excess = live.length - this.config.maxSessionsPerUser;
     let revoked = 0;
     for (const victim of live.slice(0, Math.max(0, excess))) {

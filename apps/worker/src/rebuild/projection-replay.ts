@@ -1,4 +1,4 @@
-import type { SessionEvent } from '@app/session';
+import { revokedByEpoch, type SessionEvent } from '@app/session';
 
 interface ReplayedSession {
   userId: string;
@@ -44,12 +44,8 @@ export class ProjectionReplay {
         for (const [sessionId, session] of this.sessions) {
           if (session.userId !== event.userId) continue;
           if (sessionId === event.exceptSessionId) session.keptThrough = event.revokedBefore;
-          else if (
-            session.createdAt <= event.revokedBefore &&
-            session.keptThrough < event.revokedBefore
-          ) {
+          else if (revokedByEpoch(session.createdAt, session.keptThrough, event.revokedBefore))
             this.sessions.delete(sessionId);
-          }
         }
         break;
       case 'session.updated':

@@ -23,8 +23,9 @@
 --- @include "includes/addEvent"
 --- @include "includes/publishInvalidation"
 --- @include "includes/sessionStatus"
+--- @include "includes/expiryMember"
 
-local member = ARGV[1] .. '|' .. ARGV[2]
+local member = expiryMember(ARGV[1], ARGV[2])
 if not redis.call('ZSCORE', KEYS[3], member) then
   return {'absent'}
 end

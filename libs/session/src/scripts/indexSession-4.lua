@@ -19,10 +19,11 @@
     {'indexed' | 'gone', removedStale}
 ]]
 --- @include "includes/sessionStatus"
+--- @include "includes/expiryMember"
 
 if ARGV[3] ~= '' then
   redis.call('ZREM', KEYS[2], ARGV[3])
-  redis.call('ZREM', KEYS[3], ARGV[3] .. '|' .. ARGV[2])
+  redis.call('ZREM', KEYS[3], expiryMember(ARGV[3], ARGV[2]))
 end
 local fields = redis.call('HMGET', KEYS[1], 'ca', 'la', 'it', 'ax', 'uid')
 if not fields[1] or fields[5] ~= ARGV[2] then
@@ -32,21 +33,18 @@ local session = {ca = fields[1], la = fields[2], it = fields[3], ax = fields[4]}
 -- Events of one user can arrive out of order (a claimed entry, two workers): a session a later
 -- revoke-all already covers is not indexed but deleted, as the revoke-all clean-up would have.
 local revokedBefore = redis.call('HGET', KEYS[4], ARGV[2])
-if revokedBefore then
-  local keptThrough = tonumber(redis.call('HGET', KEYS[1], 'kt') or '-1')
-  if tonumber(session['ca']) <= tonumber(revokedBefore) and keptThrough < tonumber(revokedBefore) then
-    redis.call('DEL', KEYS[1])
-    redis.call('ZREM', KEYS[2], ARGV[1])
-    redis.call('ZREM', KEYS[3], ARGV[1] .. '|' .. ARGV[2])
-    return {'gone', 0}
-  end
+if revokedBefore and revokedByEpoch(session['ca'], redis.call('HGET', KEYS[1], 'kt'), revokedBefore) then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[3], expiryMember(ARGV[1], ARGV[2]))
+  return {'gone', 0}
 end
 -- Entries created more than the absolute TTL before this session are dead by now: prune them.
 -- (Relative to this session, so no clock read is needed.)
 local staleBefore = tonumber(session['ca']) - tonumber(ARGV[4])
 local removedStale = redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. string.format('%.0f', staleBefore))
 redis.call('ZADD', KEYS[2], session['ca'], ARGV[1])
-redis.call('ZADD', KEYS[3], string.format('%.0f', expiresAt(session)), ARGV[1] .. '|' .. ARGV[2])
+redis.call('ZADD', KEYS[3], string.format('%.0f', expiresAt(session)), expiryMember(ARGV[1], ARGV[2]))
 -- The index lives as long as its longest-lived session, so it never leaks: NX gives a new index
 -- its expiry, GT only ever extends it (GT alone would treat "no expiry" as infinite).
 redis.call('PEXPIREAT', KEYS[2], session['ax'], 'NX')

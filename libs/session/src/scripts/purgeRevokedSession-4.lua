@@ -16,14 +16,17 @@
   Output:
     1 when the session was purged, else 0
 ]]
-local revokedBefore = tonumber(redis.call('HGET', KEYS[4], ARGV[2]) or '-1')
+--- @include "includes/revokedByEpoch"
+--- @include "includes/expiryMember"
+
+local revokedBefore = redis.call('HGET', KEYS[4], ARGV[2])
 local fields = redis.call('HMGET', KEYS[1], 'ca', 'kt', 'uid')
 if fields[1] then
-  if fields[3] ~= ARGV[2] or tonumber(fields[1]) > revokedBefore or tonumber(fields[2] or '-1') >= revokedBefore then
+  if fields[3] ~= ARGV[2] or not revokedByEpoch(fields[1], fields[2], revokedBefore) then
     return 0
   end
   redis.call('DEL', KEYS[1])
 end
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1] .. '|' .. ARGV[2])
+redis.call('ZREM', KEYS[3], expiryMember(ARGV[1], ARGV[2]))
 return fields[1] and 1 or 0

@@ -10,7 +10,7 @@
     KEYS[4] event stream of the partition
 
     ARGV[1] SHA-256 of the presented secret (hex)
-    ARGV[2] SHA-256 of the new secret (hex)
+    ARGV[2] SHA-256 of the new secret (hex in format 1, 32 raw bytes in format 2)
     ARGV[3] new CSRF token
     ARGV[4] current session id
     ARGV[5] new session id

@@ -12,4 +12,6 @@
   Output:
     number of index entries removed
 ]]
-return redis.call('ZREM', KEYS[1], ARGV[1]) + redis.call('ZREM', KEYS[2], ARGV[1] .. '|' .. ARGV[2])
+--- @include "includes/expiryMember"
+
+return redis.call('ZREM', KEYS[1], ARGV[1]) + redis.call('ZREM', KEYS[2], expiryMember(ARGV[1], ARGV[2]))

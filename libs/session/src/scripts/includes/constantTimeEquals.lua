@@ -16,3 +16,22 @@ local function constantTimeEquals(a, b)
   end
   return diff == 0
 end
+
+-- The same comparison of a 32-byte raw digest with a 64-character hex one (format 2 stores the
+-- raw bytes), 4 bytes against 8 hex characters at a time.
+local function rawDigestEquals(raw, hex)
+  if type(hex) ~= 'string' or #raw * 2 ~= #hex then
+    return false
+  end
+  local diff = 0
+  for i = 1, #raw, 4 do
+    local a, b, c, d = string.byte(raw, i, i + 3)
+    local x = ((a * 256 + b) * 256 + c) * 256 + d
+    local y = tonumber(string.sub(hex, i * 2 - 1, i * 2 + 6), 16)
+    if y == nil then
+      return false
+    end
+    diff = bit.bor(diff, bit.bxor(x, y))
+  end
+  return diff == 0
+end

@@ -1,14 +1,20 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
+import { eventSchemaLua } from '../session-events';
 
 /**
  * Loads the Lua scripts in ./scripts (BullMQ style: `<name>-<numberOfKeys>.lua`, shared fragments
  * in ./scripts/includes pulled in by `--- @include "includes/<name>"`) and registers each with
  * ioredis `defineCommand`, which runs it by EVALSHA and falls back to EVAL after a script flush.
  */
-const SCRIPTS_DIR = join(__dirname, 'scripts');
+const SCRIPTS_DIR = join(__dirname, '..', 'scripts');
 const INCLUDE = /^--- @include "([\w/]+)"\s*$/gm;
+
+/** Includes generated from TypeScript, so a fact stated there is not restated in Lua. */
+export const GENERATED_INCLUDES: Record<string, () => string> = {
+  'generated/eventSchema': eventSchemaLua,
+};
 const FILE_NAME = /^(\w+)-(\d+)\.lua$/;
 
 export interface ScriptSource {
@@ -21,6 +27,8 @@ function expandIncludes(source: string, seen: Set<string>): string {
   return source.replace(INCLUDE, (_, include: string) => {
     if (seen.has(include)) return ''; // each fragment once per script
     seen.add(include);
+    const generated = GENERATED_INCLUDES[include];
+    if (generated) return generated();
     return expandIncludes(readFileSync(join(SCRIPTS_DIR, `${include}.lua`), 'utf8'), seen);
   });
 }
@@ -41,7 +49,7 @@ export function loadScriptSources(): ScriptSource[] {
 
 /** Script replies: a status string first, then script-specific values. */
 export type ScriptReply = [string, ...(string | number)[]];
-type ScriptCommand = (...args: (string | number)[]) => Promise<ScriptReply>;
+type ScriptCommand = (...args: (string | number | Buffer)[]) => Promise<ScriptReply>;
 
 export interface SessionScripts {
   createSession: ScriptCommand;
@@ -56,7 +64,12 @@ export interface SessionScripts {
   purgeRevokedSession: ScriptCommand;
   expireSession: ScriptCommand;
   claimDeploymentSettings: ScriptCommand;
+  claimSessionFormat: ScriptCommand;
   pruneRevocationEpochs: ScriptCommand;
+  reserveCounter: ScriptCommand;
+  reserveCounterPair: ScriptCommand;
+  refundCounter: ScriptCommand;
+  refundCounterPair: ScriptCommand;
 }
 
 /** Registers the scripts on a client (idempotent) and returns them as typed commands. */
@@ -85,7 +98,12 @@ export function defineSessionScripts(client: Redis | Cluster): SessionScripts {
     purgeRevokedSession: bound('purgeRevokedSession'),
     expireSession: bound('expireSession'),
     claimDeploymentSettings: bound('claimDeploymentSettings'),
+    claimSessionFormat: bound('claimSessionFormat'),
     pruneRevocationEpochs: bound('pruneRevocationEpochs'),
+    reserveCounter: bound('reserveCounter'),
+    reserveCounterPair: bound('reserveCounterPair'),
+    refundCounter: bound('refundCounter'),
+    refundCounterPair: bound('refundCounterPair'),
   };
 }
 

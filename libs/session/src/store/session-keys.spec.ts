@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SessionKeys } from './keys';
+import { SessionKeys } from './session-keys';
 
 const TAG = /\{p(\d+)\}/g;
 
@@ -137,5 +137,45 @@ describe('SessionKeys key names', () => {
       keys.invalidationChannel(),
     ];
     expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe('SessionKeys.kindOf', () => {
+  const keys = new SessionKeys('sess', 16);
+
+  it('names the kind of every key the deployment writes', () => {
+    const sessionId = 'abc';
+    expect(keys.kindOf(keys.session(sessionId, 3))).toBe('session');
+    expect(keys.kindOf(keys.revocationEpochs(3))).toBe('revocation-epochs');
+    expect(keys.kindOf(keys.userSessions('bob'))).toBe('user-sessions');
+    expect(keys.kindOf(keys.expiryIndex(3))).toBe('expiry-index');
+    expect(keys.kindOf(keys.events(3))).toBe('events');
+    expect(keys.kindOf(keys.deadLetters(keys.events(3)))).toBe('dead-letters');
+    expect(keys.kindOf(keys.deploymentSettings())).toBe('deployment');
+    expect(keys.kindOf(keys.loginFailures('bob', '::1').userIp)).toBe('login-failures');
+    expect(keys.kindOf(keys.sessionWrites('bob', 1))).toBe('session-writes');
+  });
+
+  it('does not claim keys of another prefix or of nobody', () => {
+    expect(keys.kindOf(new SessionKeys('other', 16).session('abc', 3))).toBeNull();
+    expect(keys.kindOf('sess-x:{p1}:session:abc')).toBeNull();
+    expect(keys.kindOf('bull:sweeps:meta')).toBeNull();
+    expect(keys.kindOf('sess:{p1}:unknown')).toBeNull();
+  });
+});
+
+describe('SessionKeys.userOfSessionsKey', () => {
+  const keys = new SessionKeys('sess', 16);
+
+  it('gives back the user id of a user index key, even one with colons', () => {
+    expect(keys.userOfSessionsKey(keys.userSessions('a:user-sessions:b'))).toBe(
+      'a:user-sessions:b',
+    );
+    expect(keys.userOfSessionsKey(keys.userSessions('bob'))).toBe('bob');
+  });
+
+  it('refuses a key whose tag is not the user partition', () => {
+    expect(keys.userOfSessionsKey('sess:{p999}:user-sessions:bob')).toBeNull();
+    expect(keys.userOfSessionsKey('sess:{p1}:expiry')).toBeNull();
   });
 });

@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { type SessionEvent, SessionIndex } from '@app/session';
+import { SessionLimitService } from './session-limit.service';
+
+/**
+ * What each lifecycle event does to the projections: the one copy, used by the live consumer
+ * (SessionEventsController) and by the rebuild command alike. Every step is idempotent.
+ */
+@Injectable()
+export class SessionProjections {
+  constructor(
+    private readonly index: SessionIndex,
+    private readonly limits: SessionLimitService,
+  ) {}
+
+  async apply(event: SessionEvent): Promise<void> {
+    switch (event.type) {
+      case 'session.created':
+        if (await this.index.indexSession(event.sessionId, event.userId))
+          await this.limits.enforce(event.userId);
+        return;
+      case 'session.rotated':
+        await this.index.indexSession(event.sessionId, event.userId, event.previousSessionId);
+        return;
+      case 'session.revoked':
+      case 'session.expired':
+        await this.index.unindexSession(event.sessionId, event.userId);
+        return;
+      case 'user.revoked':
+        await this.index.purgeRevokedSessions(
+          event.userId,
+          event.revokedBefore,
+          event.exceptSessionId,
+        );
+        return;
+      case 'session.updated':
+        // No projection depends on session data.
+        return;
+    }
+  }
+}
