@@ -43,11 +43,11 @@ module.exports = {
       setupFilesAfterEnv: ['<rootDir>/test/support/unhandled-rejections.ts'],
     },
     {
-      // The api suites again with the api on Express (the integration project runs them on the
-      // default adapter, Fastify): every feature on both.
+      // The api suites again with the api on Fastify (the integration project runs them on the
+      // default adapter, Express): every feature on both.
       ...common,
-      displayName: 'api-express',
-      globals: { __TEST_HTTP_ADAPTER__: 'express' },
+      displayName: 'api-fastify',
+      globals: { __TEST_HTTP_ADAPTER__: 'fastify' },
       testMatch: ['<rootDir>/test/api/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePort } from '../support/free-port';
 import { RedisServerProcess } from '../support/redis-server-process';
 import { type ApiFixture, createApiFixture, sleep } from './api-fixture';
 
@@ -10,18 +10,8 @@ async function timed<T>(call: () => PromiseLike<T>): Promise<{ result: T; ms: nu
   return { result, ms: Date.now() - started };
 }
 
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A loopback port nothing listens on (free a moment ago). */
+const closedPort = freePort;
 
 const unavailable = {
   statusCode: 503,

@@ -20,11 +20,11 @@ export async function initApp(app: INestApplication): Promise<void> {
 }
 
 /**
- * The adapter the api suites run the app on: the `api-express` Jest project sets Express, the
- * `integration` project runs them on the default, Fastify.
+ * The adapter the api suites run the app on: the `api-fastify` Jest project sets Fastify, the
+ * `integration` project runs them (and the fuzz suite) on the default, Express.
  */
 export function testHttpAdapter(): HttpAdapterName {
   return (
-    (globalThis as { __TEST_HTTP_ADAPTER__?: HttpAdapterName }).__TEST_HTTP_ADAPTER__ ?? 'fastify'
+    (globalThis as { __TEST_HTTP_ADAPTER__?: HttpAdapterName }).__TEST_HTTP_ADAPTER__ ?? 'express'
   );
 }

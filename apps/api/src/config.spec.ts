@@ -10,7 +10,7 @@ describe('loadConfig', () => {
     expect(load({})).toEqual({
       nodeEnv: 'production',
       port: 3000,
-      httpAdapter: 'fastify',
+      httpAdapter: 'express',
       redisUrl: 'redis://127.0.0.1:6379',
       redisClusterNodes: null,
       sessionPrefix: 'sess',
