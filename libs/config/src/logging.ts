@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import pretty from 'pino-pretty';
 import type { LogLevel } from './session-env';
 
 /**
@@ -60,14 +61,15 @@ export function createRootLogger(
   };
   if (destination) return pino(options, destination);
   if (config.nodeEnv === 'development') {
-    return pino({
-      ...options,
-      transport: {
-        target: 'pino-pretty',
-        // No colour codes in a file or a pipe.
-        options: { colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:HH:MM:ss.l' },
-      },
+    // In this thread and synchronous, not as a worker-thread transport: a process that stops
+    // (or fails to start) soon after starting loses no line, and lines keep their order with
+    // what else it prints. Development only, so its cost per line does not matter.
+    const stream = pretty({
+      colorize: Boolean(process.stdout.isTTY), // no colour codes in a file or a pipe
+      translateTime: 'SYS:HH:MM:ss.l',
+      sync: true,
     });
+    return pino(options, stream);
   }
   return pino(options);
 }
