@@ -11,6 +11,7 @@ const LABELS: Record<SessionKeyKind, string> = {
   deployment: 'deployment settings',
   'login-failures': 'login failure counters',
   'session-writes': 'session write counters',
+  'sid-pointer': 'middleware sid pointers',
 };
 
 /** Ours by the library's own key names (`keys`), BullMQ's by its prefix, the rest as 'other'. */

@@ -60,3 +60,13 @@ export {
   WS_CLOSE_UNAUTHORIZED,
   type WsClient,
 } from './websocket/socket-client';
+export { MiddlewareSessions, type SessionRead } from './stores/middleware-sessions';
+export {
+  CONNECT_REDIS_PREFIX,
+  type LegacySerializer,
+  type MiddlewareSessionData,
+  type MiddlewareStoreOptions,
+  passportUserOf,
+} from './stores/middleware-store-options';
+export { type EventSourcedExpressStore, expressSessionStore } from './stores/express-session-store';
+export { FastifySessionStore } from './stores/fastify-session-store';

@@ -22,6 +22,8 @@ interface WireMessage {
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+/** A session's user id: '' for a guest session (see SessionKeys.userSessionsOf). */
+const isUserId = (v: unknown): v is string => typeof v === 'string';
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /** Parses a channel message; null for anything malformed (never throws on the subscriber). */
@@ -36,7 +38,7 @@ export function parseInvalidation(raw: string): Invalidation | null {
   const { at } = message;
   switch (message.k) {
     case 'session':
-      return isString(message.id) && isString(message.uid)
+      return isString(message.id) && isUserId(message.uid)
         ? {
             kind: 'session',
             sessionId: message.id,
@@ -46,7 +48,7 @@ export function parseInvalidation(raw: string): Invalidation | null {
           }
         : null;
     case 'changed':
-      return isString(message.id) && isString(message.uid)
+      return isString(message.id) && isUserId(message.uid)
         ? { kind: 'changed', sessionId: message.id, userId: message.uid, at }
         : null;
     case 'user':

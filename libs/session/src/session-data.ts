@@ -7,6 +7,7 @@ import {
   SessionDataTooManyKeysError,
 } from './errors';
 import { containsCardNumber, isForbiddenKey, normalizeDataKey } from './forbidden-data';
+import type { ResolvedSessionOptions } from './session-options';
 import type { SessionData, SessionMeta } from './session.types';
 
 /**
@@ -34,6 +35,17 @@ export interface DataRules {
   maxKeys: number;
   /** Normalized top-level keys this write may not set (server-owned); empty for the server. */
   serverOwned: readonly string[];
+}
+
+/** What the server itself may write (server-owned keys too): the rules of `create()`. */
+export function serverDataRules(options: ResolvedSessionOptions): DataRules {
+  return {
+    forbiddenKeys: options.forbiddenDataKeys,
+    refuseCardNumbers: options.refuseCardNumbers,
+    maxBytes: options.maxDataBytes,
+    maxKeys: options.maxPatchKeys,
+    serverOwned: [],
+  };
 }
 
 export interface EncodedPatch {

@@ -20,6 +20,7 @@ import { SessionRedisLifecycle } from './session-redis.provider';
 import { SESSION_OPTIONS, SESSION_RAW_OPTIONS, SESSION_REDIS } from './session.constants';
 import { SessionGuard } from './session.guard';
 import { SessionService } from './session.service';
+import { MiddlewareSessions } from './stores/middleware-sessions';
 import { SessionSockets } from './websocket/session-sockets';
 
 export interface SessionModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -47,6 +48,7 @@ const sharedProviders: Provider[] = [
   SessionGuard,
   SessionCookies,
   SessionSockets,
+  MiddlewareSessions,
 ];
 // The Redis client (SESSION_REDIS) stays inside: apps reach Redis through SessionStore's methods.
 const exported = [
@@ -57,6 +59,7 @@ const exported = [
   SessionGuard,
   SessionCookies,
   SessionSockets,
+  MiddlewareSessions,
 ];
 
 /**

@@ -14,7 +14,13 @@ import {
   SessionDataTooManyKeysError,
   SessionNotFoundError,
 } from './errors';
-import { type DataRules, encodeDataPatch, encodeInitialData, normalizeMeta } from './session-data';
+import {
+  type DataRules,
+  encodeDataPatch,
+  encodeInitialData,
+  normalizeMeta,
+  serverDataRules,
+} from './session-data';
 import type { ResolvedSessionOptions } from './session-options';
 import { SessionStore } from './store/session-store';
 import { SESSION_OPTIONS } from './session.constants';
@@ -59,13 +65,7 @@ export class SessionService {
     private readonly index: SessionIndex,
     @Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions,
   ) {
-    this.serverRules = {
-      forbiddenKeys: options.forbiddenDataKeys,
-      refuseCardNumbers: options.refuseCardNumbers,
-      maxBytes: options.maxDataBytes,
-      maxKeys: options.maxPatchKeys,
-      serverOwned: [],
-    };
+    this.serverRules = serverDataRules(options);
     this.clientRules = { ...this.serverRules, serverOwned: options.serverOwnedDataKeys };
   }
 

@@ -6,7 +6,8 @@
 
   Input:
     KEYS[1] session key
-    KEYS[2] user's session index (sorted set: sessionId by createdAt)
+    KEYS[2] user's session index (sorted set: sessionId by createdAt); for a guest session (user
+            id '') a key of the session's slot that is never written: guests have no user index
     KEYS[3] expiry index of the partition (sorted set: "<sessionId>|<userId>" by expiresAt)
     KEYS[4] revocation epochs of the partition
 
@@ -16,7 +17,8 @@
     ARGV[4] absolute TTL ms (index entries older than this are dead whatever happened)
 
   Output:
-    {'indexed' | 'gone', removedStale}
+    {'indexed' | 'gone', removedStale} ('indexed' only for a session put into a user index: a
+    guest session is put into the expiry index alone and answers {'guest', 0})
 ]]
 --- @include "includes/sessionStatus"
 --- @include "includes/expiryMember"
@@ -30,6 +32,11 @@ if not fields[1] or fields[5] ~= ARGV[2] then
   return {'gone', 0}
 end
 local session = {ca = fields[1], la = fields[2], it = fields[3], ax = fields[4]}
+if ARGV[2] == '' then
+  -- A guest: swept on expiry like any session, but in no user index and under no user's limit.
+  redis.call('ZADD', KEYS[3], string.format('%.0f', expiresAt(session)), expiryMember(ARGV[1], ARGV[2]))
+  return {'guest', 0}
+end
 -- Events of one user can arrive out of order (a claimed entry, two workers): a session a later
 -- revoke-all already covers is not indexed but deleted, as the revoke-all clean-up would have.
 local revokedBefore = redis.call('HGET', KEYS[4], ARGV[2])

@@ -8,7 +8,8 @@ export type SessionKeyKind =
   | 'dead-letters'
   | 'deployment'
   | 'login-failures'
-  | 'session-writes';
+  | 'session-writes'
+  | 'sid-pointer';
 
 const TAGGED_KINDS: [RegExp, SessionKeyKind][] = [
   [/^session:/, 'session'],
@@ -22,6 +23,7 @@ const UNTAGGED_KINDS: [RegExp, SessionKeyKind][] = [
   [/^deployment$/, 'deployment'],
   [/^login-failures:/, 'login-failures'],
   [/^session-writes:/, 'session-writes'],
+  [/^sid:/, 'sid-pointer'],
 ];
 
 /**
@@ -65,6 +67,15 @@ export class SessionKeys {
   /** Sorted set of a user's session ids (kept by the worker). The user id always ends the key. */
   userSessions(userId: string): string {
     return `${this.tag(this.partitionOf(userId))}:user-sessions:${userId}`;
+  }
+
+  /**
+   * The user index a script gets for a session of `partition`: the user's, or for a guest (user
+   * id '') a key of the session's own slot that the scripts never write (guests are not indexed
+   * per user; see stores/README section of the project README).
+   */
+  userSessionsOf(userId: string, partition: number): string {
+    return userId === '' ? `${this.tag(partition)}:user-sessions:` : this.userSessions(userId);
   }
 
   /** SCAN pattern matching every user's session index (the rebuild clears them). */
@@ -116,6 +127,15 @@ export class SessionKeys {
   /** The api's write counter of one session (by creation time, so rotation keeps the bucket). */
   sessionWrites(userId: string, createdAt: number): string {
     return `${this.prefix}:session-writes:{${userId}}:${createdAt}`;
+  }
+
+  /**
+   * String holding the session id a middleware session id (express-session's or
+   * @fastify/session's sid) stands for, named by the SHA-256 of the sid: the sid itself, a bearer
+   * secret, is never stored. Not hash-tagged: the pointers spread over every slot.
+   */
+  sidPointer(sidDigest: string): string {
+    return `${this.prefix}:sid:${sidDigest}`;
   }
 
   /**

@@ -172,7 +172,7 @@ export class SessionStore {
         record.userId,
         storedDigest(record.secretHash, this.writeFormat),
         record.csrfToken,
-        options.idleTtlMs,
+        record.idleTtlMs ?? options.idleTtlMs,
         options.absoluteTtlMs,
         options.streamRetentionMs,
         options.streamMaxLength,
@@ -339,6 +339,41 @@ export class SessionStore {
     return outcome(reply, ([, revokedBefore]) => Number(revokedBefore));
   }
 
+  // ── middleware session ids (stores for express-session and @fastify/session) ──────────────
+
+  /** The session id a middleware sid (by its SHA-256) stands for, or null. */
+  async readSidPointer(sidDigest: string): Promise<string | null> {
+    return guardStoreCall(() => this.redis.get(this.keys.sidPointer(sidDigest)));
+  }
+
+  /**
+   * Points a sid at a session until `expiresAt` (ms, Redis time): 'create' only when the sid
+   * points nowhere yet (false when it already did), 'move' whatever it pointed at.
+   */
+  async writeSidPointer(
+    sidDigest: string,
+    sessionId: string,
+    expiresAt: number,
+    mode: 'create' | 'move',
+  ): Promise<boolean> {
+    const key = this.keys.sidPointer(sidDigest);
+    const reply = await guardStoreCall(() =>
+      mode === 'create'
+        ? this.redis.set(key, sessionId, 'PXAT', expiresAt, 'NX')
+        : this.redis.set(key, sessionId, 'PXAT', expiresAt),
+    );
+    return reply === 'OK';
+  }
+
+  /** A session connect-redis stored (its whole key name given), for the lazy migration. */
+  async readLegacySession(key: string): Promise<string | null> {
+    return guardStoreCall(() => this.redis.get(key));
+  }
+
+  async deleteLegacySession(key: string): Promise<void> {
+    await guardStoreCall(() => this.redis.del(key));
+  }
+
   /** Publishes a cache invalidation (a message of invalidation-message.ts) to every instance. */
   async publishInvalidation(message: string): Promise<void> {
     await guardStoreCall(() => this.redis.publish(this.channel, message));
@@ -387,7 +422,10 @@ export class SessionStore {
     ).length;
   }
 
-  /** session.created / session.rotated: index the (new) session if it is still stored. */
+  /**
+   * session.created / session.rotated: index the (new) session if it is still stored. True when
+   * it was put into its user's index (a guest session goes into the expiry index alone: false).
+   */
   async indexSession(
     sessionId: string,
     partition: number,
@@ -397,7 +435,7 @@ export class SessionStore {
     const [status] = await guardStoreCall(() =>
       this.scripts.indexSession(
         this.keys.session(sessionId, partition),
-        this.keys.userSessions(userId),
+        this.keys.userSessionsOf(userId, partition),
         this.keys.expiryIndex(partition),
         this.keys.revocationEpochs(partition),
         sessionId,
@@ -413,7 +451,7 @@ export class SessionStore {
   async unindexSession(sessionId: string, partition: number, userId: string): Promise<void> {
     await guardStoreCall(() =>
       this.scripts.unindexSession(
-        this.keys.userSessions(userId),
+        this.keys.userSessionsOf(userId, partition),
         this.keys.expiryIndex(partition),
         sessionId,
         userId,
@@ -478,7 +516,7 @@ export class SessionStore {
     const [status] = await guardStoreCall(() =>
       this.scripts.expireSession(
         this.keys.session(due.sessionId, partition),
-        this.keys.userSessions(due.userId),
+        this.keys.userSessionsOf(due.userId, partition),
         this.keys.expiryIndex(partition),
         this.keys.events(partition),
         due.sessionId,

@@ -11,6 +11,8 @@ export interface NewSessionRecord {
   /** Encoded data as alternating hash field names and values. */
   dataFields: string[];
   meta: Required<SessionMeta>;
+  /** The session's own idle TTL, when not the deployment's (a middleware store's `ttl`). */
+  idleTtlMs?: number;
 }
 
 export interface SessionTimes {
