@@ -239,7 +239,7 @@ export class MiddlewareSessions {
     const { prefix, serializer } = legacy;
     const raw = await this.store.readLegacySession(prefix + sid);
     if (raw === null) return null;
-    const parsed = serializer.parse(raw);
+    const parsed: unknown = await serializer.parse(raw);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
     const shape = toStoredShape(parsed);
     const values = jsonValues(shape);

@@ -5,7 +5,7 @@ export type MiddlewareSessionData = Record<string, unknown>;
 
 /** How connect-redis serialized sessions (its `serializer` option); JSON by default. */
 export interface LegacySerializer {
-  parse(text: string): unknown;
+  parse(text: string): unknown; // or a promise of it, as connect-redis allows
   stringify(value: unknown): string;
 }
 
