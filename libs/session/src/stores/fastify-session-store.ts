@@ -1,6 +1,7 @@
 import type { SessionMeta } from '../session.types';
 import { MiddlewareSessions } from './middleware-sessions';
 import {
+  type MiddlewareSessionData,
   type MiddlewareStoreOptions,
   type ResolvedMiddlewareStoreOptions,
   resolveMiddlewareStoreOptions,
@@ -32,12 +33,16 @@ export class FastifySessionStore {
     this.reads = new RecentReads(10_000, READ_MAX_AGE_MS);
   }
 
-  get(sessionId: string, callback: (err: unknown, session?: object | null) => void): void {
+  /** Generic in the session type, so it fits @fastify/session's (its Session, as declared). */
+  get<S = MiddlewareSessionData>(
+    sessionId: string,
+    callback: (err: unknown, session?: S | null) => void,
+  ): void {
     settle(
       this.sessions.read(sessionId, this.options).then((read) => {
         if (!read) return null;
         this.reads.remember(sessionId, read);
-        return fromJsonValues(read.values);
+        return fromJsonValues(read.values) as S;
       }),
       callback,
     );
