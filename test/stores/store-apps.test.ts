@@ -88,3 +88,51 @@ describe.each(APPS)('%s app on the store, two instances', (name, fixture) => {
     expect(await stale.request(a, 'POST', '/guest')).toMatchObject({ body: { visits: 1 } });
   });
 });
+
+describe('switching a @fastify/session app from connect-redis to the store', () => {
+  const prefix = uniquePrefix('store-switch');
+  const legacyPrefix = `${prefix}:sess:`;
+  const config = {
+    session: { redis: { url: testRedisUrl() }, keyPrefix: prefix },
+    redisUrl: testRedisUrl(),
+    legacyPrefix,
+  };
+  afterAll(async () => {
+    const redis = newRedisClient();
+    await deleteKeysWithPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('logs no one out: the cookie connect-redis issued still works, and moves over', async () => {
+    const jar = new CookieJar();
+    const before = await StoreAppProcess.start('fastify-session-app.ts', {
+      ...config,
+      store: 'connect-redis',
+    });
+    try {
+      await jar.request(before, 'POST', '/login', { user: 'eve' });
+      expect((await jar.request(before, 'GET', '/me')).status).toBe(200);
+    } finally {
+      await before.stop();
+    }
+    const redis = newRedisClient();
+    expect(await redis.keys(`${legacyPrefix}*`)).toHaveLength(1);
+
+    const after = await StoreAppProcess.start('fastify-session-app.ts', config);
+    try {
+      const cookie = jar.cookie;
+      expect(await jar.request(after, 'GET', '/me')).toMatchObject({
+        status: 200,
+        body: { user: 'eve' },
+      });
+      expect(jar.cookie).toBe(cookie);
+      expect(await redis.keys(`${legacyPrefix}*`)).toHaveLength(0);
+      // Now one of the library's sessions: a revoke-all ends it.
+      await jar.request(after, 'POST', '/revoke-all');
+      expect((await jar.request(after, 'GET', '/me')).status).toBe(401);
+    } finally {
+      await after.stop();
+      await redis.quit();
+    }
+  }, 120_000);
+});
