@@ -68,8 +68,8 @@ describe('express-session store: the behaviours of a connect-redis store', () =>
     const byNumber = fixture.expressStore({ ttl: 120 });
     const byFunction = fixture.expressStore({ ttl: (s) => (s.long ? 600 : 60) });
     const sids = [newSid(), newSid(), newSid()];
-    await byCookie.set(sids[0], expressSession({}, 90_000));
-    await byNumber.set(sids[1], expressSession({}));
+    await byCookie.set(sids[0], expressSession({ n: 1 }, 90_000));
+    await byNumber.set(sids[1], expressSession({ n: 1 }));
     await byFunction.set(sids[2], expressSession({ long: true }));
     const ttls: number[] = [];
     for (const sid of sids) {
@@ -89,8 +89,8 @@ describe('express-session store: the behaviours of a connect-redis store', () =>
     const touching = fixture.expressStore();
     const untouched = fixture.expressStore({ disableTouch: true });
     const [a, b] = [newSid(), newSid()];
-    await touching.set(a, expressSession({}));
-    await untouched.set(b, expressSession({}));
+    await touching.set(a, expressSession({ n: 1 }));
+    await untouched.set(b, expressSession({ n: 1 }));
     const [keyA, keyB] = [(await fixture.sessionKeyOf(a))!, (await fixture.sessionKeyOf(b))!];
     const [laA, laB] = [await fixture.redis.hget(keyA, 'la'), await fixture.redis.hget(keyB, 'la')];
     await touching.touch(a, {});
@@ -125,6 +125,18 @@ describe('express-session store: the behaviours of a connect-redis store', () =>
     expect((await readAllEvents(fixture)).length).toBe(before);
     await set(sid, expressSession({ a: 2 }));
     expect((await readAllEvents(fixture)).length).toBe(before + 1);
+  });
+
+  it('stores no empty guest session (nothing but a cookie): no write, nothing lost', async () => {
+    const { get, set } = fixture.expressStore();
+    const sid = newSid();
+    const before = (await readAllEvents(fixture)).length;
+    await set(sid, expressSession({}));
+    expect(await get(sid)).toBeNull();
+    expect(await fixture.sessionKeyOf(sid)).toBeNull();
+    expect((await readAllEvents(fixture)).length).toBe(before);
+    await set(sid, expressSession({ a: 1 }));
+    expect(await get(sid)).toMatchObject({ a: 1 });
   });
 
   it('keeps both changes of two overlapping requests that change different keys', async () => {

@@ -62,7 +62,7 @@ describe('express-session store: users and guests', () => {
   it('sweeps an expired guest session like any other', async () => {
     const { set } = fixture.expressStore({ ttl: 1 });
     const sid = newSid();
-    await set(sid, expressSession({}));
+    await set(sid, expressSession({ n: 1 }));
     await project();
     const key = (await fixture.sessionKeyOf(sid))!;
     const sessionId = key.slice(key.lastIndexOf(':') + 1);

@@ -18,6 +18,7 @@ import { changedKeys, jsonValues, toStoredShape } from './stored-shape';
 
 /** What a request read of its session: the base its later write is compared with. */
 export interface SessionRead {
+  /** '' for an empty guest session that was not stored (see save). */
   sessionId: string;
   /** '' for a guest. */
   userId: string;
@@ -92,12 +93,15 @@ export class MiddlewareSessions {
   ): Promise<SessionRead> {
     const values = jsonValues(shape);
     const userId = this.ownerOf(shape, options);
-    let base = read;
+    let base = read?.sessionId === '' ? undefined : read;
     if (!base) {
       const found = await this.find(digest);
       if (!found.session) {
         // A sid that pointed at a session that has ended is never brought back to life.
         if (found.pointed) throw new SessionNotFoundError('The session has ended');
+        // An empty guest session (saveUninitialized, @fastify/session's regenerate) is not worth
+        // a write: nothing is lost, the next request simply starts a new one.
+        if (userId === '' && isEmpty(values)) return { sessionId: '', userId, values };
         return this.createFor(digest, userId, shape, values, options, meta, 'create');
       }
       base = readOf(found.session);
@@ -292,6 +296,11 @@ export class MiddlewareSessions {
     if (ms === undefined || !Number.isFinite(ms) || ms <= 0) return undefined;
     return Math.min(Math.max(Math.round(ms), 1000), this.options.absoluteTtlMs);
   }
+}
+
+/** Nothing but the cookie. */
+function isEmpty(values: ReadonlyMap<string, string>): boolean {
+  return values.size === 0 || (values.size === 1 && values.has('cookie'));
 }
 
 function isSid(sid: unknown): sid is string {
