@@ -4,6 +4,12 @@ import { guardStoreCall } from '../redis-errors';
 import { decodeData } from '../session-data';
 import type { ResolvedSessionOptions } from '../session-options';
 import type { Session, SessionData } from '../session.types';
+import {
+  DEPLOYMENT_SETTING_NAMES,
+  type DeploymentSettingName,
+  deploymentSettingsOf,
+  FIXED_DEPLOYMENT_SETTINGS,
+} from './deployment-settings';
 import { type ExpiryMember, expiryMember, parseExpiryMember } from './expiry-member';
 import { revokedByEpoch } from './revocation-rule';
 import { metaFields, outcome, timeReplyMs } from './script-replies';
@@ -79,6 +85,7 @@ export class SessionStore {
   private writeFormat: SessionFormat = 1;
   /** Where the scripts publish cache invalidations. */
   private readonly channel: string;
+  private joinedExisting = true;
 
   constructor(
     /** The library's client: for the library's own subscriber, not for reading fields. */
@@ -102,17 +109,18 @@ export class SessionStore {
    * is refused with the returned error; on agreement a hold (see holdScripts) is lifted.
    */
   async claimDeploymentSettings(): Promise<DeploymentMismatchError | null> {
+    const key = this.keys.deploymentSettings();
+    // Only for the log line (a process with a mistyped prefix creates a deployment of its own).
+    this.joinedExisting = (await guardStoreCall(() => this.redis.exists(key))) === 1;
     // Before the other settings: a deployment whose settings exist predates the format setting.
     this.writeFormat = toSessionFormat(
-      await guardStoreCall(() =>
-        this.claimFormat(this.keys.deploymentSettings(), NEWEST_SESSION_FORMAT),
-      ),
+      await guardStoreCall(() => this.claimFormat(key, NEWEST_SESSION_FORMAT)),
     );
-    const settings: [string, string][] = [
-      ['streamPartitions', String(this.options.streamPartitions)],
-    ];
+    // A setting the deployment does not store yet (it was created by an older release) is
+    // claimed with this process's value: the first process of the new release sets it.
+    const settings = deploymentSettingsOf(this.options);
     const stored = (await guardStoreCall(() =>
-      this.claimSettings(this.keys.deploymentSettings(), ...settings.flat()),
+      this.claimSettings(key, ...settings.flat()),
     )) as unknown as string[];
     const index = settings.findIndex(([, value], i) => stored[i] !== value);
     if (index === -1) {
@@ -128,6 +136,37 @@ export class SessionStore {
     );
     this.refusal = mismatch;
     return mismatch;
+  }
+
+  /** Whether the last claim found the deployment already there (false: this process created it). */
+  get joinedExistingDeployment(): boolean {
+    return this.joinedExisting;
+  }
+
+  /** The deployment settings as stored (a setting not stored yet is absent). */
+  async storedDeploymentSettings(): Promise<Partial<Record<DeploymentSettingName, string>>> {
+    const values = await guardStoreCall(() =>
+      this.redis.hmget(this.keys.deploymentSettings(), ...DEPLOYMENT_SETTING_NAMES),
+    );
+    const stored: Partial<Record<DeploymentSettingName, string>> = {};
+    DEPLOYMENT_SETTING_NAMES.forEach((name, i) => {
+      if (values[i] !== null) stored[name] = values[i];
+    });
+    return stored;
+  }
+
+  /**
+   * The deliberate change: stores this process's values of the settings that may change in place
+   * (all but the fixed ones, see deployment-settings.ts), so processes configured with them may
+   * start and the others refuse to. Returns the settings as stored before.
+   */
+  async adoptDeploymentSettings(): Promise<Partial<Record<DeploymentSettingName, string>>> {
+    const before = await this.storedDeploymentSettings();
+    const changes = deploymentSettingsOf(this.options).filter(
+      ([name]) => !FIXED_DEPLOYMENT_SETTINGS.has(name),
+    );
+    await guardStoreCall(() => this.redis.hset(this.keys.deploymentSettings(), ...changes.flat()));
+    return before;
   }
 
   /** The storage format this process writes (see session-format.ts). */
