@@ -1,9 +1,11 @@
 /**
- * Recomputes the projections from the retained streams.
+ * Recomputes the projections from the retained streams, safely while traffic flows and the
+ * worker runs (see projection-reconcile.ts and projection-check.ts).
  *
- *   npm run worker:rebuild -- --check   compare the live indexes with a replay; exit 1 on differences
- *   npm run worker:rebuild              clear the indexes and rebuild them by applying every event
- *                                       through the worker's own projections (SessionProjections)
+ *   npm run worker:rebuild -- --check   compare the live indexes with a replay up to a snapshot of
+ *                                       the stream positions; exit 1 on differences
+ *   npm run worker:rebuild              settle every session the events or the indexes name (index,
+ *                                       expire, drop), re-enforce the limits, then check
  *
  * Configuration comes from the same environment variables as the worker, read by the same code.
  */
@@ -13,33 +15,17 @@ import { Module } from '@nestjs/common';
 import { ConfigError, sessionOptionsFromEnv } from '@app/config';
 import { SessionModule, SessionStore } from '@app/session';
 import { SessionLimitService } from '../projections/session-limit.service';
-import { SessionProjections } from '../projections/session-projections';
 import { loadWorkerConfig, WORKER_CONFIG, type WorkerConfig } from '../worker.config';
 import { checkProjections } from './projection-check';
 import { progressBar } from './progress-bar';
-import { forEachRetainedEvent } from './retained-events';
-
-async function rebuild(store: SessionStore, projections: SessionProjections): Promise<number> {
-  // Every master of a cluster: the user indexes are spread over them.
-  await store.clearProjections();
-  const { events } = await forEachRetainedEvent(
-    store,
-    (event) => projections.apply(event),
-    progressBar('rebuild'),
-  );
-  return events;
-}
+import { reconcileProjections } from './projection-reconcile';
 
 function rebuildModule(config: WorkerConfig) {
   @Module({
     imports: [
       SessionModule.forRoot({ ...sessionOptionsFromEnv(config), cache: { enabled: false } }),
     ],
-    providers: [
-      { provide: WORKER_CONFIG, useValue: config },
-      SessionLimitService,
-      SessionProjections,
-    ],
+    providers: [{ provide: WORKER_CONFIG, useValue: config }, SessionLimitService],
   })
   class RebuildModule {}
   return RebuildModule;
@@ -53,10 +39,14 @@ async function main(): Promise<number> {
   try {
     const store = app.get(SessionStore);
     if (!check) {
-      const events = await rebuild(store, app.get(SessionProjections));
-      console.log(JSON.stringify({ mode: 'rebuild', events }));
+      const rebuilt = await reconcileProjections(
+        store,
+        app.get(SessionLimitService),
+        progressBar('rebuild'),
+      );
+      console.log(JSON.stringify({ mode: 'rebuild', ...rebuilt }));
     }
-    const report = await checkProjections(store, progressBar('check'));
+    const report = await checkProjections(store, { onProgress: progressBar('check') });
     console.log(
       JSON.stringify(
         {

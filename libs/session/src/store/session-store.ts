@@ -629,13 +629,64 @@ export class SessionStore {
     );
   }
 
-  /** Deletes both projections (every expiry index, every user index on every master). */
-  async clearProjections(): Promise<void> {
-    for (let partition = 0; partition < this.keys.partitions; partition++)
-      await guardStoreCall(() => this.redis.del(this.keys.expiryIndex(partition)));
-    // One DEL per key: on a cluster the keys of a batch live in different slots.
-    for (const key of await this.scanKeys(this.keys.userSessionsPattern()))
-      await guardStoreCall(() => this.redis.del(key));
+  /** The id of a stream's last entry ('0-0' when it is empty or missing): a snapshot position. */
+  async lastEventId(stream: string): Promise<string> {
+    const last = await guardStoreCall(() => this.redis.xrevrange(stream, '+', '-', 'COUNT', 1));
+    return last.length > 0 ? last[0][0] : '0-0';
+  }
+
+  /**
+   * How far a consumer group got in a stream: the last entry it was handed, and how many of the
+   * entries up to `upTo` it still has pending (read, not acknowledged). Null without the group.
+   */
+  async groupProgress(
+    stream: string,
+    group: string,
+    upTo: string,
+  ): Promise<{ lastDeliveredId: string; pendingUpTo: number } | null> {
+    let groups: unknown[][];
+    try {
+      groups = (await guardStoreCall(() => this.redis.xinfo('GROUPS', stream))) as unknown[][];
+    } catch (error) {
+      if (String(error).includes('no such key')) return null;
+      throw error;
+    }
+    for (const fields of groups) {
+      const info: Record<string, unknown> = {};
+      for (let i = 0; i + 1 < fields.length; i += 2) info[String(fields[i])] = fields[i + 1];
+      if (info.name !== group) continue;
+      const pending = await guardStoreCall<unknown[]>(() =>
+        this.redis.xpending(stream, group, '-', upTo, 1),
+      );
+      return { lastDeliveredId: String(info['last-delivered-id']), pendingUpTo: pending.length };
+    }
+    return null;
+  }
+
+  /**
+   * Rebuild: settles the index entries of a session whose key may be gone, given what the replay
+   * up to a snapshot says of it (see reconcileGoneSession-4.lua). 'due': run expireSession next.
+   */
+  async reconcileGoneSession(
+    sessionId: string,
+    partition: number,
+    userId: string,
+    tailAfterId: string,
+    replayed: 'live' | 'ended' | 'unknown',
+  ): Promise<'stored' | 'changing' | 'dropped' | 'due'> {
+    const [status] = await guardStoreCall(() =>
+      this.scripts.reconcileGoneSession(
+        this.keys.session(sessionId, partition),
+        this.keys.userSessions(userId),
+        this.keys.expiryIndex(partition),
+        this.keys.events(partition),
+        sessionId,
+        userId,
+        tailAfterId,
+        replayed,
+      ),
+    );
+    return status as 'stored' | 'changing' | 'dropped' | 'due';
   }
 
   /** SCAN over every master (a cluster's keys are spread over them), or the one server. */
