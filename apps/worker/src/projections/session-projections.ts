@@ -4,7 +4,8 @@ import { SessionLimitService } from './session-limit.service';
 
 /**
  * What each lifecycle event does to the projections: the one copy, used by the live consumer
- * (SessionEventsController) and by the rebuild command alike. Every step is idempotent.
+ * (SessionEventsController). The rebuild (rebuild/projection-reconcile.ts) settles sessions with
+ * the same store scripts, from a replay. Every step is idempotent.
  */
 @Injectable()
 export class SessionProjections {

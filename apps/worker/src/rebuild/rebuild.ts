@@ -13,7 +13,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
 import { ConfigError, sessionOptionsFromEnv } from '@app/config';
-import { SessionModule, SessionStore } from '@app/session';
+import { DeploymentMismatchError, SessionModule, SessionStore } from '@app/session';
 import { SessionLimitService } from '../projections/session-limit.service';
 import { loadWorkerConfig, WORKER_CONFIG, type WorkerConfig } from '../worker.config';
 import { checkProjections } from './projection-check';
@@ -68,7 +68,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
+    console.error(
+      error instanceof ConfigError || error instanceof DeploymentMismatchError
+        ? error.message
+        : error,
+    );
     process.exit(2);
   },
 );
