@@ -21,7 +21,10 @@ export class SessionProjections {
           await this.limits.enforce(event.userId);
         return;
       case 'session.rotated':
-        await this.index.indexSession(event.sessionId, event.userId, event.previousSessionId);
+        // Enforced again: a rotation that raced the limit's revoke of the old id (the revoke
+        // found it gone) brings the session back under its new id, over the limit.
+        if (await this.index.indexSession(event.sessionId, event.userId, event.previousSessionId))
+          await this.limits.enforce(event.userId);
         return;
       case 'session.revoked':
       case 'session.expired':

@@ -33,6 +33,8 @@ export interface ProjectionCheckReport {
   changedSinceSnapshot: number;
   /** Gone sessions whose due expiry entry the next sweep ends (with their session.expired). */
   awaitingSweep: number;
+  /** Stored, live sessions the retained events do not know (created before the oldest one). */
+  olderThanEvents: number;
   differences: ProjectionDifference[];
 }
 
@@ -123,6 +125,7 @@ export async function checkProjections(
 
   let changedSinceSnapshot = 0;
   let awaitingSweep = 0;
+  let olderThanEvents = 0;
   const differences: ProjectionDifference[] = [];
   for (const [key, entry] of observed) {
     const { sessionId, userId, userScore, expiryScore } = entry;
@@ -144,21 +147,25 @@ export async function checkProjections(
       now < realExpiry &&
       !revokedByEpoch(held.row.createdAt, held.row.keptThrough, held.revokedBefore);
 
-    if (alive) {
-      if (live) {
-        if (userScore === undefined) problem('missing-from-user-index');
-        else if (userScore !== live.createdAt) problem('wrong-score');
-        if (expiryScore === undefined) problem('missing-from-expiry-index');
-        else if (expiryScore > realExpiry) problem('wrong-expiry-score');
-      } else {
+    const ended = replay.ended.get(sessionId) === userId;
+    if (alive && held && realExpiry !== undefined) {
+      if (ended) {
+        // Stored and valid, though an event ended it: the indexes must not list it.
         if (userScore !== undefined) problem('unexpected-in-user-index');
         if (expiryScore !== undefined) problem('unexpected-in-expiry-index');
+        continue;
       }
+      // Live by the events, or older than the retained events (its created event trimmed): the
+      // indexes must hold it as Redis does.
+      if (!live) olderThanEvents++;
+      if (userScore === undefined) problem('missing-from-user-index');
+      else if (userScore !== (live?.createdAt ?? held.row.createdAt)) problem('wrong-score');
+      if (expiryScore === undefined) problem('missing-from-expiry-index');
+      else if (expiryScore > realExpiry) problem('wrong-expiry-score');
       continue;
     }
     // Gone (or past its expiry): only a due expiry entry may still name it, for the sweep.
     const due = expiryScore !== undefined && expiryScore <= now;
-    const ended = replay.ended.get(sessionId) === userId;
     if (live) {
       if (due) awaitingSweep++;
       else if (expiryScore === undefined) problem('expiry-lost');
@@ -182,6 +189,7 @@ export async function checkProjections(
     workerCaughtUp,
     changedSinceSnapshot,
     awaitingSweep,
+    olderThanEvents,
     differences,
   };
 }

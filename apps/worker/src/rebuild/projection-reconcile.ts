@@ -1,7 +1,7 @@
 import type { SessionStore } from '@app/session';
 import type { SessionLimitService } from '../projections/session-limit.service';
 import { replayStreams } from './projection-check';
-import { readTail, snapshotStreams } from './stream-snapshot';
+import { extendTail, readTail, snapshotStreams } from './stream-snapshot';
 
 export interface RebuildReport {
   /** Events replayed (up to the snapshot). */
@@ -23,6 +23,8 @@ export interface RebuildReport {
 }
 
 const CONCURRENCY = 32;
+/** The tail is read on every so many batches, so the scripts scan few entries after it. */
+const TAIL_REFRESH_BATCHES = 20;
 
 /**
  * Rebuilds the projections while traffic flows, without wiping anything: the retained events up to
@@ -100,8 +102,11 @@ export async function reconcileProjections(
     }
   };
   const all = [...pairs.values()];
-  for (let i = 0; i < all.length; i += CONCURRENCY)
+  for (let i = 0; i < all.length; i += CONCURRENCY) {
     await Promise.all(all.slice(i, i + CONCURRENCY).map(settle));
+    if ((i / CONCURRENCY) % TAIL_REFRESH_BATCHES === TAIL_REFRESH_BATCHES - 1)
+      await extendTail(store, tail);
+  }
 
   const users = new Set([...indexes.keys(), ...[...pairs.values()].map((pair) => pair.userId)]);
   report.users = users.size;

@@ -6,6 +6,8 @@
  *                                       the stream positions; exit 1 on differences
  *   npm run worker:rebuild              settle every session the events or the indexes name (index,
  *                                       expire, drop), re-enforce the limits, then check
+ *   --wait-seconds=N                    how long the check waits for the worker to apply the events
+ *                                       up to its snapshot (default 30; it reports workerCaughtUp)
  *
  * Configuration comes from the same environment variables as the worker, read by the same code.
  */
@@ -31,6 +33,15 @@ function rebuildModule(config: WorkerConfig) {
   return RebuildModule;
 }
 
+/** `--wait-seconds=N`: how long the check waits for the worker to reach its snapshot (30). */
+function waitSeconds(): number {
+  const option = process.argv.find((arg) => arg.startsWith('--wait-seconds='));
+  const seconds = option ? Number(option.slice('--wait-seconds='.length)) : 30;
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600)
+    throw new RangeError(`--wait-seconds must be an integer from 0 to 3600 (got ${option})`);
+  return seconds;
+}
+
 async function main(): Promise<number> {
   const check = process.argv.includes('--check');
   const app = await NestFactory.createApplicationContext(rebuildModule(loadWorkerConfig()), {
@@ -46,7 +57,10 @@ async function main(): Promise<number> {
       );
       console.log(JSON.stringify({ mode: 'rebuild', ...rebuilt }));
     }
-    const report = await checkProjections(store, { onProgress: progressBar('check') });
+    const report = await checkProjections(store, {
+      onProgress: progressBar('check'),
+      waitForWorkerMs: waitSeconds() * 1000,
+    });
     console.log(
       JSON.stringify(
         {
@@ -69,7 +83,9 @@ main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(
-      error instanceof ConfigError || error instanceof DeploymentMismatchError
+      error instanceof ConfigError ||
+        error instanceof DeploymentMismatchError ||
+        error instanceof RangeError
         ? error.message
         : error,
     );

@@ -67,10 +67,18 @@ export async function readTail(
   const tail: SnapshotTail = {
     sessions: new Set(),
     revokedUsers: new Set(),
-    readUpTo: new Map(),
+    readUpTo: new Map(snapshot),
     events: 0,
   };
-  for (const [stream, from] of snapshot) {
+  return extendTail(store, tail);
+}
+
+/**
+ * Reads on from where the tail was last read: a long rebuild keeps it current, so the scripts
+ * that look at the events after it (reconcileGoneSession) only ever scan a few.
+ */
+export async function extendTail(store: SessionStore, tail: SnapshotTail): Promise<SnapshotTail> {
+  for (const [stream, from] of tail.readUpTo) {
     let after = from;
     for (;;) {
       const entries = await store.readEvents(stream, after === '0-0' ? '-' : after, 1000);
