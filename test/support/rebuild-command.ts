@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { builtFile } from './built-apps';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -10,28 +11,17 @@ export interface CommandRun {
   output: string;
 }
 
-/** A command of apps/worker (a .ts entry), run from source with the given environment. */
+/** A command of apps/worker (its .ts entry), run built as npm runs it, with the given environment. */
 export function runWorkerCommand(
   entry: string,
   args: string[],
   env: Record<string, string>,
 ): Promise<CommandRun> {
-  const child = spawn(
-    process.execPath,
-    [
-      '-r',
-      'ts-node/register/transpile-only',
-      '-r',
-      'tsconfig-paths/register',
-      join(ROOT, 'apps/worker/src', entry),
-      ...args,
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [builtFile(join('apps/worker/src', entry)), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -52,12 +42,12 @@ export function runWorkerCommand(
   });
 }
 
-/** `npm run worker:rebuild [-- --check]`, run from source with the given environment. */
+/** `npm run worker:rebuild [-- --check]`, run built, with the given environment. */
 export function runRebuildCommand(env: Record<string, string>, check = false): Promise<CommandRun> {
   return runWorkerCommand('rebuild/rebuild.ts', check ? ['--check'] : [], env);
 }
 
-/** `npm run deployment:settings [-- --adopt]`, run from source with the given environment. */
+/** `npm run deployment:settings [-- --adopt]`, run built, with the given environment. */
 export function runDeploymentSettingsCommand(
   env: Record<string, string>,
   adopt = false,
