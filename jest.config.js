@@ -29,29 +29,68 @@ const common = {
   testEnvironment: 'node',
 };
 
+// The slow suites: fault injection, crashes, hostile/fuzz/property loads, live rebuilds, whole
+// deployments (npm start from a clean clone, rolling upgrade, the shutdown matrix) and the bench
+// smoke. `npm test` (the fast default) leaves them out; `npm run test:slow` runs them; CI runs
+// both at once (.ci/run); `npx jest` runs everything.
+const SLOW = [
+  '<rootDir>/test/bench/**/*.test.ts',
+  '<rootDir>/test/cluster/resharding-under-load.test.ts',
+  '<rootDir>/test/cluster/rebuild-on-cluster.test.ts',
+  '<rootDir>/test/deploy/npm-start.test.ts',
+  '<rootDir>/test/faults/**/*.test.ts',
+  '<rootDir>/test/fuzz/**/*.test.ts',
+  '<rootDir>/test/hostile/**/*.test.ts',
+  '<rootDir>/test/multi-instance/revocation-faults.test.ts',
+  '<rootDir>/test/operations/shutdown.test.ts',
+  '<rootDir>/test/property/**/*.test.ts',
+  '<rootDir>/test/streams/streams-crash.test.ts',
+  '<rootDir>/test/upgrade/**/*.test.ts',
+  '<rootDir>/test/worker/rebuild-live.test.ts',
+  '<rootDir>/test/worker/worker-crash.test.ts',
+];
+const integrationSetup = {
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  // An unhandled rejection or uncaught exception fails the test (or file) it came from.
+  setupFilesAfterEnv: ['<rootDir>/test/support/unhandled-rejections.ts'],
+};
+
+/** The files of `patterns` that are not slow (jest's testMatch takes no negation of a list). */
+const fast = (patterns) => ({
+  testMatch: patterns,
+  testPathIgnorePatterns: ['/node_modules/', ...SLOW.map(globToRegExp)],
+});
+
+/** '<rootDir>/test/x/**' + '/*.test.ts' → a path regexp, for testPathIgnorePatterns. */
+function globToRegExp(glob) {
+  const escaped = glob
+    .replace('<rootDir>/', '/')
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*\*\//g, '\0')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\0/g, '(.*/)?');
+  return `${escaped}$`;
+}
+
 module.exports = {
   testTimeout: 30000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     {
       ...common,
+      ...integrationSetup,
       displayName: 'integration',
-      testMatch: ['<rootDir>/test/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/support/global-setup.ts',
-      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      // An unhandled rejection or uncaught exception fails the test (or file) it came from.
-      setupFilesAfterEnv: ['<rootDir>/test/support/unhandled-rejections.ts'],
+      ...fast(['<rootDir>/test/**/*.test.ts']),
     },
     {
-      // The api suites and the HTTP fuzz again with the api on Fastify (the default adapter; the
-      // integration project runs them in-process on Express): every feature on both.
+      // The api suites again with the api on Fastify (the default adapter; the integration
+      // project runs them in-process on Express): every feature on both.
       ...common,
+      ...integrationSetup,
       displayName: 'api-fastify',
       globals: { __TEST_HTTP_ADAPTER__: 'fastify' },
-      testMatch: ['<rootDir>/test/api/**/*.test.ts', '<rootDir>/test/fuzz/api-fuzz.test.ts'],
-      globalSetup: '<rootDir>/test/support/global-setup.ts',
-      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      setupFilesAfterEnv: ['<rootDir>/test/support/unhandled-rejections.ts'],
+      ...fast(['<rootDir>/test/api/**/*.test.ts']),
     },
     {
       // The library and the multi-instance revocation test again, on a real 3-master cluster.
@@ -66,6 +105,15 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/cluster-global-setup.ts',
       globalTeardown: '<rootDir>/test/support/cluster-global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/unhandled-rejections.ts'],
+    },
+    { ...common, ...integrationSetup, displayName: 'slow', testMatch: SLOW },
+    {
+      // The HTTP fuzz again with the api on Fastify.
+      ...common,
+      ...integrationSetup,
+      displayName: 'slow-fastify',
+      globals: { __TEST_HTTP_ADAPTER__: 'fastify' },
+      testMatch: ['<rootDir>/test/fuzz/api-fuzz.test.ts'],
     },
   ],
 };

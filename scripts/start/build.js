@@ -1,6 +1,6 @@
 'use strict';
 /**
- * Builds the apps when any input of the build changed since the last build `npm start` made:
+ * Builds the apps when any input of the build changed since the last `npm run build`:
  * sources (ts, lua, json) under apps/ and libs/, package.json, the lock file, every tsconfig and
  * nest-cli.json. A fingerprint of paths, sizes and modification times (so a deleted or renamed
  * file counts too) is kept beside the output; nest-cli.json's deleteOutDir cleans each app's
@@ -44,31 +44,32 @@ function inputsFingerprint(root) {
   return hash.digest('hex');
 }
 
-const stampFile = (root) => join(root, 'dist', '.npm-start-inputs');
+const stampFile = (root) => join(root, 'dist', '.build-inputs');
+
+/** Records what a successful build was made from (scripts/build.js). */
+function recordBuild(root, fingerprint) {
+  writeFileSync(stampFile(root), fingerprint);
+}
 
 /** Why a build is needed ('' when the last build is current). */
 function buildReason(root, entries) {
   if (!entries.every((entry) => existsSync(entry))) return 'no build found';
   const stamp = stampFile(root);
-  if (!existsSync(stamp)) return 'the build was not made by npm start';
+  if (!existsSync(stamp)) return 'the build was not made by npm run build';
   if (readFileSync(stamp, 'utf8') !== inputsFingerprint(root)) return 'build inputs changed';
   return '';
 }
 
 /**
- * Runs `npm run build` in its own process group (a signal to npm start stops it through
- * `onChild`); resolves with its exit code, and records the inputs it built from.
+ * Runs `npm run build` (which records the inputs it built from) in its own process group (a
+ * signal to npm start stops it through `onChild`); resolves with its exit code.
  */
 function build(root, onChild) {
-  const fingerprint = inputsFingerprint(root);
   return new Promise((resolve) => {
     const child = spawn('npm', ['run', 'build'], { cwd: root, stdio: 'inherit', detached: true });
     onChild(child);
-    child.on('exit', (code, signal) => {
-      if (code === 0) writeFileSync(stampFile(root), fingerprint);
-      resolve(code ?? (signal ? 128 : 1));
-    });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
 }
 
-module.exports = { build, buildReason, inputsFingerprint };
+module.exports = { build, buildReason, inputsFingerprint, recordBuild };

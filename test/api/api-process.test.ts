@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
+import { builtFile } from '../support/built-apps';
 import { DEMO_USERS_FILE } from '../support/demo-users';
 import {
   deleteKeysWithPrefix,
@@ -10,7 +11,7 @@ import {
 } from '../support/test-redis';
 
 const ROOT = join(__dirname, '../..');
-const MAIN = join(ROOT, 'apps/api/src/main.ts');
+const MAIN = builtFile('apps/api/src/main.ts');
 
 interface Run {
   child: ChildProcess;
@@ -18,17 +19,13 @@ interface Run {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** main.ts as its own process (ts-node, transpile only), as `node dist/.../main.js` runs it. */
+/** The built api as its own process, as `npm run start:api` runs it. */
 function runMain(env: Record<string, string>): Run {
-  const child = spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', MAIN],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { builtFile } from './built-apps';
 import { DEMO_USERS_FILE } from './demo-users';
 import { freePort } from './free-port';
 import { testHttpAdapter } from './http-adapters';
@@ -7,13 +8,17 @@ import { testHttpAdapter } from './http-adapters';
 const ROOT = join(__dirname, '..', '..');
 
 const APPS = {
-  api: { entry: 'apps/api/src/main.ts', portVariable: 'PORT' },
-  worker: { entry: 'apps/worker/src/main.ts', portVariable: 'WORKER_PORT' },
-  // A small app with a WebSocket gateway on the session library (test/websocket).
-  gateway: { entry: 'test/websocket/fixtures/gateway-app.ts', portVariable: 'PORT' },
+  api: { entry: 'apps/api/src/main.ts', portVariable: 'PORT', built: true },
+  worker: { entry: 'apps/worker/src/main.ts', portVariable: 'WORKER_PORT', built: true },
+  // A small app with a WebSocket gateway on the session library (test/websocket): a test
+  // fixture, not part of the build, so run from source with ts-node.
+  gateway: { entry: 'test/websocket/fixtures/gateway-app.ts', portVariable: 'PORT', built: false },
 } as const;
 
-/** An app (apps/<name>/src/main.ts) as a real process, run from source with ts-node. */
+/**
+ * An app as a real process, started as a user starts it: the api and the worker from `dist/`
+ * (kept current by the test harness's global setup), a fixture app from source.
+ */
 export class AppProcess {
   output = '';
 
@@ -34,16 +39,18 @@ export class AppProcess {
     builtRoot?: string,
   ): Promise<AppProcess> {
     const port = await freePort();
-    const { entry, portVariable } = APPS[app];
+    const { entry, portVariable, built } = APPS[app];
     const args = builtRoot
       ? [join(builtRoot, 'dist', 'apps', app, entry.replace(/\.ts$/, '.js'))]
-      : [
-          '-r',
-          'ts-node/register/transpile-only',
-          '-r',
-          'tsconfig-paths/register',
-          join(ROOT, entry),
-        ];
+      : built
+        ? [builtFile(entry)]
+        : [
+            '-r',
+            'ts-node/register/transpile-only',
+            '-r',
+            'tsconfig-paths/register',
+            join(ROOT, entry),
+          ];
     const child = spawn(process.execPath, args, {
       cwd: builtRoot ?? ROOT,
       env: {

@@ -1,3 +1,4 @@
+import { ensureAppsBuilt } from './built-apps';
 import { RedisClusterProcess } from './redis-cluster-process';
 
 // globalSetup and globalTeardown run in the same (parent) process, so globalThis carries the handle.
@@ -6,6 +7,7 @@ type GlobalWithCluster = typeof globalThis & { [CLUSTER_KEY]?: RedisClusterProce
 
 /** The `cluster` jest project: a real three-master cluster for the run. */
 export default async function clusterGlobalSetup(): Promise<void> {
+  ensureAppsBuilt();
   const cluster = await RedisClusterProcess.start({ masters: 3 });
   (globalThis as GlobalWithCluster)[CLUSTER_KEY] = cluster;
   process.stderr.write(

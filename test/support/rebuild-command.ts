@@ -1,33 +1,27 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { builtFile } from './built-apps';
 
 const ROOT = join(__dirname, '..', '..');
 
-export interface RebuildRun {
+export interface CommandRun {
   code: number | null;
-  /** The JSON reports the command printed (rebuild, then check). */
+  /** The JSON reports the command printed (rebuild, then check; or the settings). */
   reports: Record<string, unknown>[];
   output: string;
 }
 
-/** `npm run worker:rebuild [-- --check]`, run from source with the given environment. */
-export function runRebuildCommand(env: Record<string, string>, check = false): Promise<RebuildRun> {
-  const child = spawn(
-    process.execPath,
-    [
-      '-r',
-      'ts-node/register/transpile-only',
-      '-r',
-      'tsconfig-paths/register',
-      join(ROOT, 'apps/worker/src/rebuild/rebuild.ts'),
-      ...(check ? ['--check'] : []),
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+/** A command of apps/worker (its .ts entry), run built as npm runs it, with the given environment. */
+export function runWorkerCommand(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<CommandRun> {
+  const child = spawn(process.execPath, [builtFile(join('apps/worker/src', entry)), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -46,4 +40,21 @@ export function runRebuildCommand(env: Record<string, string>, check = false): P
       resolve({ code, reports, output: `${stdout}\n${stderr}` });
     });
   });
+}
+
+/** `npm run worker:rebuild [-- --check]`, run built, with the given environment. */
+export function runRebuildCommand(env: Record<string, string>, check = false): Promise<CommandRun> {
+  return runWorkerCommand('rebuild/rebuild.ts', check ? ['--check'] : [], env);
+}
+
+/** `npm run deployment:settings [-- --adopt]`, run built, with the given environment. */
+export function runDeploymentSettingsCommand(
+  env: Record<string, string>,
+  adopt = false,
+): Promise<CommandRun> {
+  return runWorkerCommand(
+    'deployment/deployment-settings.command.ts',
+    adopt ? ['--adopt'] : [],
+    env,
+  );
 }
