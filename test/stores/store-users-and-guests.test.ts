@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expiryMember, parseSessionEvent } from '@app/session';
+import { checkProjections } from '../../apps/worker/src/rebuild/projection-check';
 import { SessionLimitService } from '../../apps/worker/src/projections/session-limit.service';
 import { SessionProjections } from '../../apps/worker/src/projections/session-projections';
 import type { WorkerConfig } from '../../apps/worker/src/worker.config';
@@ -45,6 +46,15 @@ describe('express-session store: users and guests', () => {
     expect(await fixture.store.inExpiryIndex(partition, sessionId, '')).toBe(true);
     expect(await fixture.redis.keys(`${fixture.prefix}:*user-sessions:`)).toEqual([]);
     expect(expiryMember(sessionId, '')).toBe(`${sessionId}|`);
+  });
+
+  it("passes the worker's projection check: guests in the expiry index only, users in both", async () => {
+    const { set } = fixture.expressStore();
+    for (let i = 0; i < 6; i++) await set(newSid(), expressSession({ i }));
+    await set(newSid(), loggedIn('gus'));
+    await project();
+    const report = await checkProjections(fixture.store, { waitForWorkerMs: 0 });
+    expect(report.differences).toEqual([]);
   });
 
   it('spreads guests over the partitions (a guest has no user to choose one)', async () => {

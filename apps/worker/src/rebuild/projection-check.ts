@@ -158,7 +158,10 @@ export async function checkProjections(
       // Live by the events, or older than the retained events (its created event trimmed): the
       // indexes must hold it as Redis does.
       if (!live) olderThanEvents++;
-      if (userScore === undefined) problem('missing-from-user-index');
+      // A guest session (user id '') is in no user index.
+      if (userId === '') {
+        if (userScore !== undefined) problem('unexpected-in-user-index');
+      } else if (userScore === undefined) problem('missing-from-user-index');
       else if (userScore !== (live?.createdAt ?? held.row.createdAt)) problem('wrong-score');
       if (expiryScore === undefined) problem('missing-from-expiry-index');
       else if (expiryScore > realExpiry) problem('wrong-expiry-score');

@@ -431,8 +431,9 @@ export class SessionStore {
    * pipeline on one slot (the user's hash tag), so it works on a cluster too.
    */
   async userSessionRows(userId: string, sessionIds: readonly string[]): Promise<UserSessionRows> {
-    const partition = this.keys.partitionOf(userId);
     if (sessionIds.length === 0) return { revokedBefore: null, rows: [] };
+    if (userId === '') return this.guestSessionRows(sessionIds);
+    const partition = this.keys.partitionOf(userId);
     const pipeline = this.redis.pipeline();
     pipeline.hget(this.keys.revocationEpochs(partition), userId);
     for (const id of sessionIds) pipeline.hmget(this.keys.session(id, partition), ...ROW_FIELDS);
@@ -446,6 +447,25 @@ export class SessionStore {
         return error ? null : toRow(id, (values ?? []) as (string | null)[]);
       }),
     };
+  }
+
+  /**
+   * Guest sessions (user id '') live in the partition their id names, not in one of a user: one
+   * read each (they may be in different slots), no epoch (no one revokes all of no one).
+   */
+  private async guestSessionRows(sessionIds: readonly string[]): Promise<UserSessionRows> {
+    const rows = await Promise.all(
+      sessionIds.map(async (id) => {
+        const partition = Number.parseInt(id, 10);
+        if (!Number.isInteger(partition) || partition < 0 || partition >= this.keys.partitions)
+          return null;
+        const values = await guardStoreCall(() =>
+          this.redis.hmget(this.keys.session(id, partition), ...ROW_FIELDS),
+        );
+        return toRow(id, values);
+      }),
+    );
+    return { revokedBefore: null, rows };
   }
 
   /**
