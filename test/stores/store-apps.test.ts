@@ -14,7 +14,10 @@ async function msUntil(check: () => Promise<boolean>): Promise<number> {
   return performance.now() - started;
 }
 
-const APPS = [['@fastify/session', 'fastify-session-app.ts']] as const;
+const APPS = [
+  ['@fastify/session', 'fastify-session-app.ts'],
+  ['express-session (logging in as passport does)', 'express-session-app.ts'],
+] as const;
 
 describe.each(APPS)('%s app on the store, two instances', (name, fixture) => {
   const prefix = uniquePrefix('store-apps');
