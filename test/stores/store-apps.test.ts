@@ -16,7 +16,7 @@ async function msUntil(check: () => Promise<boolean>): Promise<number> {
 
 const APPS = [
   ['@fastify/session', 'fastify-session-app.ts'],
-  ['express-session (logging in as passport does)', 'express-session-app.ts'],
+  ['express-session + passport-local', 'express-passport-app.ts'],
 ] as const;
 
 describe.each(APPS)('%s app on the store, two instances', (name, fixture) => {
@@ -92,7 +92,7 @@ describe.each(APPS)('%s app on the store, two instances', (name, fixture) => {
   });
 });
 
-describe('switching a @fastify/session app from connect-redis to the store', () => {
+describe.each(APPS)('switching a %s app from connect-redis to the store', (_name, fixture) => {
   const prefix = uniquePrefix('store-switch');
   const legacyPrefix = `${prefix}:sess:`;
   const config = {
@@ -108,12 +108,12 @@ describe('switching a @fastify/session app from connect-redis to the store', () 
 
   it('logs no one out: the cookie connect-redis issued still works, and moves over', async () => {
     const jar = new CookieJar();
-    const before = await StoreAppProcess.start('fastify-session-app.ts', {
+    const before = await StoreAppProcess.start(fixture, {
       ...config,
       store: 'connect-redis',
     });
     try {
-      await jar.request(before, 'POST', '/login', { user: 'eve' });
+      await jar.request(before, 'POST', '/login', { user: 'eve', username: 'eve', password: 'pw' });
       expect((await jar.request(before, 'GET', '/me')).status).toBe(200);
     } finally {
       await before.stop();
@@ -121,7 +121,7 @@ describe('switching a @fastify/session app from connect-redis to the store', () 
     const redis = newRedisClient();
     expect(await redis.keys(`${legacyPrefix}*`)).toHaveLength(1);
 
-    const after = await StoreAppProcess.start('fastify-session-app.ts', config);
+    const after = await StoreAppProcess.start(fixture, config);
     try {
       const cookie = jar.cookie;
       expect(await jar.request(after, 'GET', '/me')).toMatchObject({
