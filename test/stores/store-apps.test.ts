@@ -5,6 +5,7 @@ import {
   testRedisUrl,
   uniquePrefix,
 } from '../support/test-redis';
+import { sleep } from '../support/sleep';
 import { CookieJar, StoreAppProcess } from './store-app-process';
 
 /** Polls `check` until it holds; returns the ms it took (printed, never asserted). */
@@ -75,6 +76,22 @@ describe.each(APPS)('%s app on the store, two instances', (name, fixture) => {
     console.log(`${name}: revoke-all on a refused on b after ${ms.toFixed(1)} ms`);
     expect((await laptop.request(b, 'GET', '/me')).status).toBe(401);
     expect((await phone.request(b, 'GET', '/me')).status).toBe(401);
+  });
+
+  it('keeps both changes of overlapping requests that change different keys', async () => {
+    const jar = new CookieJar();
+    await jar.request(a, 'POST', '/set/start');
+    // The slow request reads the session, then the fast one (on the other instance) saves, then
+    // the slow one saves: a store that writes the whole session would undo the fast one's change.
+    const slow = jar.request(a, 'POST', '/set/slow?delay=300&value=2');
+    await sleep(100);
+    await jar.request(b, 'POST', '/set/fast?value=3');
+    await slow;
+    expect((await jar.request(b, 'GET', '/data')).body).toMatchObject({
+      start: 1,
+      slow: 2,
+      fast: 3,
+    });
   });
 
   it('a guest session gets a new id on login; the guest cookie no longer opens it', async () => {
