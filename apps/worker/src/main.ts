@@ -24,11 +24,13 @@ async function bootstrap(): Promise<void> {
   // Start-up checks (options, the deployment's partition count) run before the consumer reads
   // or creates anything: startAllMicroservices() alone would start it before the module hooks.
   await app.init();
-  await app.startAllMicroservices();
-  // Loopback unless WORKER_HOST says otherwise: health and metrics are for the operator.
+  // Health first: while Redis is not there yet the consumer waits for it, and meanwhile
+  // /health/live answers 200 and /health/ready 503 (loopback unless WORKER_HOST says otherwise).
   await app.listen(config.port, config.host);
+  Logger.log(`Worker ${config.consumerName}: health on ${config.host}:${config.port}`, 'Worker');
+  await app.startAllMicroservices();
   Logger.log(
-    `Worker ${config.consumerName} consuming ${config.streamPartitions} partitions; health on ${config.host}:${config.port}`,
+    `Worker ${config.consumerName} consuming ${config.streamPartitions} partitions`,
     'Worker',
   );
 }

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
+import { LogThrottle } from '@app/config';
 import { SessionIndex, type SweepOutcome } from '@app/session';
 import { WorkerMetrics } from '../health/worker-metrics';
 import { WORKER_CONFIG, type WorkerConfig } from '../worker.config';
@@ -33,7 +34,8 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   private queue?: Queue;
   private worker?: Worker;
   private readonly connections: (Redis | Cluster)[] = [];
-  private readonly lastWarnings = new Map<string, { at: number; suppressed: number }>();
+  /** BullMQ retries its blocking fetch at once: while Redis refuses it, one line per 10 s. */
+  private readonly throttle = new LogThrottle();
   private retryTimer?: NodeJS.Timeout;
   private closed = false;
 
@@ -113,17 +115,10 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     for (const redis of this.connections) redis.disconnect();
   }
 
-  /** A BullMQ error, logged at most once per 10 s per source, with how many were held back. */
+  /** A BullMQ error, logged at most once per 10 s per source, with how many there were. */
   private warnThrottled(source: 'queue' | 'worker', message: string): void {
-    const now = Date.now();
-    const last = this.lastWarnings.get(source);
-    if (last && now - last.at < 10_000) {
-      last.suppressed++;
-      return;
-    }
-    const held = last?.suppressed ? ` (${last.suppressed} more since the last report)` : '';
-    this.lastWarnings.set(source, { at: now, suppressed: 0 });
-    this.logger.warn(`Sweep ${source}: ${message}${held}`);
+    const line = this.throttle.line(source, `Sweep ${source}: ${message}`);
+    if (line) this.logger.warn(line);
   }
 
   /** One sweep over every partition; safe to run twice or concurrently with itself. */
