@@ -46,30 +46,38 @@ export interface LoggingConfig {
 
 /**
  * The root pino logger of a process. `extra` adds what one app needs (the api's request
- * serializers and request-id mixin). A `destination` (tests) always gets JSON lines.
+ * serializers and request-id mixin). A `destination` (tests) always gets JSON lines; 'stderr'
+ * is for command-line tools, whose stdout carries their report.
  */
 export function createRootLogger(
   config: LoggingConfig,
   extra: Partial<LoggerOptions> = {},
-  destination?: DestinationStream,
+  destination?: DestinationStream | 'stderr',
 ): Logger {
   const options: LoggerOptions = {
     level: config.logLevel,
     redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
     ...extra,
   };
-  if (destination) return pino(options, destination);
+  const toStderr = destination === 'stderr';
+  if (destination && !toStderr) return pino(options, destination);
   if (config.nodeEnv === 'development') {
+    const output = toStderr ? process.stderr : process.stdout;
     return pino({
       ...options,
       transport: {
         target: 'pino-pretty',
         // No colour codes in a file or a pipe.
-        options: { colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:HH:MM:ss.l' },
+        options: {
+          colorize: Boolean(output.isTTY),
+          translateTime: 'SYS:HH:MM:ss.l',
+          destination: toStderr ? 2 : 1,
+        },
       },
     });
   }
-  return pino(options);
+  // Synchronous writes: a tool that calls process.exit() right after logging loses nothing.
+  return toStderr ? pino(options, pino.destination({ fd: 2, sync: true })) : pino(options);
 }
 
 type LogMethod = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
