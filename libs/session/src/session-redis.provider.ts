@@ -6,7 +6,9 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
-import { LogThrottle } from '@app/config';
+// By path, not '@app/config': the library (and its testing kit) also loads where no path
+// aliases are set up, e.g. jest's globalSetup.
+import { LogThrottle } from '../../config/src/log-throttle';
 import type { ResolvedSessionOptions } from './session-options';
 import { SESSION_OPTIONS } from './session.constants';
 
