@@ -29,7 +29,9 @@ export function configureApp(app: INestApplication): void {
     new ApiExceptionFilter(app.getHttpAdapter()),
     new SessionErrorFilter(app.getHttpAdapter()),
   );
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // process.exit() after a clean stop (exit code 0), not the re-raised signal: the 'exit' event
+  // lets pino's transport (human-readable lines in development) write its last lines.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   if (config.docs.enabled) setupSwagger(app);
 }
 

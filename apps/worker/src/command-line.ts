@@ -6,8 +6,8 @@ import type { WorkerConfig } from './worker.config';
 /**
  * What every command-line tool of the worker shares with the worker itself: the one logging setup
  * (LOG_LEVEL, JSON lines or human-readable in development, on stderr since stdout carries the
- * tool's report) and a bounded stop on SIGTERM/SIGINT: Nest's shutdown hooks close the Redis
- * connections, and the process exits within WORKER_SHUTDOWN_TIMEOUT_MS whatever Redis does.
+ * tool's report) and a bounded stop on SIGTERM/SIGINT: the context is closed (Redis connections
+ * too) and the process exits 143/130, within WORKER_SHUTDOWN_TIMEOUT_MS whatever Redis does.
  * What the tool did before the signal stays (every write is one script); running it again
  * finishes the job.
  */
@@ -20,14 +20,18 @@ export async function createCommandContext(
   const app = await NestFactory.createApplicationContext(module, {
     logger: new PinoNestLogger(root),
   });
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () =>
+  // Not Nest's shutdown hooks: they end in exit code 0, which would read as "done, no difference".
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
+    process.once(signal, () => {
       root.warn(
         `${name} interrupted by ${signal}: what it did so far stays; run it again to finish`,
-      ),
-    );
+      );
+      void app.close().finally(() => process.exit(code));
+    });
   }
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   armShutdownDeadline(config.shutdownTimeoutMs, (message) => root.error(message));
   return app;
 }

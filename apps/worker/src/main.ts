@@ -15,7 +15,9 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(WorkerModule.forConfig(config), {
     logger: new PinoNestLogger(root),
   });
-  app.enableShutdownHooks();
+  // process.exit() after a clean stop (exit code 0), not the re-raised signal: the 'exit' event
+  // lets pino's transport (human-readable lines in development) write its last lines.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   armShutdownDeadline(config.shutdownTimeoutMs, (message) => root.error(message));
   app.connectMicroservice(
     { strategy: app.get<RedisStreamsServer>(WORKER_STREAMS_SERVER) },
