@@ -24,3 +24,4 @@ export {
   ProcessLiveness,
   type ProcessLivenessOptions,
 } from './process-liveness';
+export { settledWithin } from './settled-within';

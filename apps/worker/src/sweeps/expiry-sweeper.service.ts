@@ -7,13 +7,15 @@ import {
 } from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
-import { LogThrottle } from '@app/config';
+import { LogThrottle, settledWithin } from '@app/config';
 import { SessionIndex, type SweepOutcome } from '@app/session';
 import { WorkerMetrics } from '../health/worker-metrics';
 import { WORKER_CONFIG, type WorkerConfig } from '../worker.config';
 
 export const SWEEP_QUEUE = 'expiry-sweep';
 export const SWEEP_SCHEDULER_ID = 'expiry-sweep';
+/** How long closing BullMQ may take at shutdown (its share of WORKER_SHUTDOWN_TIMEOUT_MS). */
+const SWEEPER_CLOSE_MS = 1000;
 
 export interface SweepReport extends Record<SweepOutcome, number> {
   /** Revoke-all epochs dropped because no session they cover can still be alive. */
@@ -110,8 +112,16 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
-    await this.worker?.close();
-    await this.queue?.close();
+    // BullMQ's close waits for Redis, for ever while Redis is away. A sweep cut short is run
+    // again (stalled job), and sweeps are idempotent.
+    const closing = (async () => {
+      await this.worker?.close();
+      await this.queue?.close();
+    })();
+    if (!(await settledWithin(closing, SWEEPER_CLOSE_MS)))
+      this.logger.warn(
+        `Sweeps not closed within ${SWEEPER_CLOSE_MS} ms: dropping their connections`,
+      );
     for (const redis of this.connections) redis.disconnect();
   }
 
