@@ -33,5 +33,6 @@ export async function createCommandContext(
     });
   }
   armShutdownDeadline(config.shutdownTimeoutMs, (message) => root.error(message));
+  root.info(`${name} running; SIGTERM or SIGINT stops it within ${config.shutdownTimeoutMs} ms`);
   return app;
 }
