@@ -26,11 +26,18 @@ async function bootstrap(): Promise<void> {
   // Start-up checks (options, the deployment's partition count) run before the consumer reads
   // or creates anything: startAllMicroservices() alone would start it before the module hooks.
   await app.init();
-  // Health first: while Redis is not there yet the consumer waits for it, and meanwhile
-  // /health/live answers 200 and /health/ready 503 (loopback unless WORKER_HOST says otherwise).
+  // Health first, so it answers while the consumer connects (/health/ready 503 until it reads);
+  // loopback unless WORKER_HOST says otherwise.
   await app.listen(config.port, config.host);
   Logger.log(`Worker ${config.consumerName}: health on ${config.host}:${config.port}`, 'Worker');
-  await app.startAllMicroservices();
+  try {
+    await app.startAllMicroservices();
+  } catch (error) {
+    // The consumer does not wait for a Redis it cannot reach at start: exit 1, and the
+    // orchestrator restarts the worker (with its back-off) until Redis is there.
+    root.error(`Cannot start consuming: ${(error as Error).message}; exiting`);
+    throw error;
+  }
   Logger.log(
     `Worker ${config.consumerName} consuming ${config.streamPartitions} partitions`,
     'Worker',

@@ -16,6 +16,8 @@ export const SWEEP_QUEUE = 'expiry-sweep';
 export const SWEEP_SCHEDULER_ID = 'expiry-sweep';
 /** How long closing BullMQ may take at shutdown (its share of WORKER_SHUTDOWN_TIMEOUT_MS). */
 const SWEEPER_CLOSE_MS = 1000;
+/** How long the start-up waits for the sweep schedule before going on without it. */
+const SCHEDULE_WAIT_MS = 3000;
 
 export interface SweepReport extends Record<SweepOutcome, number> {
   /** Revoke-all epochs dropped because no session they cover can still be alive. */
@@ -73,7 +75,9 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
     this.worker.on('failed', (_job, error) => this.logger.warn(`Sweep failed: ${error.message}`));
     // BullMQ retries its blocking fetch at once: while Redis refuses it, one line per 10 s.
     this.worker.on('error', (error) => this.warnThrottled('worker', error.message));
-    await this.schedule();
+    // Normally done before the worker starts consuming; while Redis is away BullMQ's commands
+    // wait for it, so the start-up goes on and this completes in the background.
+    await settledWithin(this.schedule(), SCHEDULE_WAIT_MS);
   }
 
   /**
