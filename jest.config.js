@@ -43,12 +43,12 @@ module.exports = {
       setupFilesAfterEnv: ['<rootDir>/test/support/unhandled-rejections.ts'],
     },
     {
-      // The api suites again with the api on Fastify (the integration project runs them on the
-      // default adapter, Express): every feature on both.
+      // The api suites and the HTTP fuzz again with the api on Fastify (the default adapter; the
+      // integration project runs them in-process on Express): every feature on both.
       ...common,
       displayName: 'api-fastify',
       globals: { __TEST_HTTP_ADAPTER__: 'fastify' },
-      testMatch: ['<rootDir>/test/api/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/api/**/*.test.ts', '<rootDir>/test/fuzz/api-fuzz.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/unhandled-rejections.ts'],

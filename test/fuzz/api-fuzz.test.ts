@@ -430,7 +430,8 @@ interface Answer {
   ms: number;
 }
 
-// A connection per request: a request the server refuses mid-stream cannot spoil the next one.
+// Node's agent still sends `Connection: keep-alive` here and hands a finished connection to the
+// next queued request, so the fuzz also covers refused requests that follow answered ones.
 const agent = new Agent({ keepAlive: false, maxSockets: CONCURRENCY });
 
 /** Header values as Node accepts them: UTF-8 bytes seen as latin1, no control characters. */

@@ -20,11 +20,15 @@ export async function initApp(app: INestApplication): Promise<void> {
 }
 
 /**
- * The adapter the api suites run the app on: the `api-fastify` Jest project sets Fastify, the
- * `integration` project runs them (and the fuzz suite) on the default, Express.
+ * The adapter the in-process api suites run the app on: the `api-fastify` Jest project sets
+ * Fastify (the api's default), the `integration` project runs them (and the fuzz suite) on
+ * Express; TEST_HTTP_ADAPTER picks one for a single run. Built apps started as processes use
+ * the api's own default unless a test sets HTTP_ADAPTER.
  */
 export function testHttpAdapter(): HttpAdapterName {
   return (
-    (globalThis as { __TEST_HTTP_ADAPTER__?: HttpAdapterName }).__TEST_HTTP_ADAPTER__ ?? 'express'
+    (globalThis as { __TEST_HTTP_ADAPTER__?: HttpAdapterName }).__TEST_HTTP_ADAPTER__ ??
+    (process.env.TEST_HTTP_ADAPTER as HttpAdapterName | undefined) ??
+    'express'
   );
 }

@@ -29,8 +29,8 @@ export function configureApp(app: INestApplication): void {
     new ApiExceptionFilter(app.getHttpAdapter()),
     new SessionErrorFilter(app.getHttpAdapter()),
   );
-  // process.exit() after a clean stop (exit code 0), not the re-raised signal: the 'exit' event
-  // lets pino's transport (human-readable lines in development) write its last lines.
+  // Exit code 0 after a clean stop (process.exit(), 'exit' handlers run) rather than death by
+  // the re-raised signal: a supervisor tells a clean stop from a crash by the code.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   if (config.docs.enabled) setupSwagger(app);
 }

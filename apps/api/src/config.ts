@@ -59,9 +59,9 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'PORT', default: '3000', description: 'HTTP port' },
   {
     name: 'HTTP_ADAPTER',
-    default: 'express',
+    default: 'fastify',
     description:
-      'express or fastify: the Nest HTTP adapter (same api on both; fastify is faster but not yet the default: see README)',
+      'fastify or express: the Nest HTTP adapter (same api on both; fastify is the faster: see README)',
   },
   ...SESSION_ENV_VARIABLES,
   {

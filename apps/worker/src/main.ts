@@ -15,8 +15,8 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(WorkerModule.forConfig(config), {
     logger: new PinoNestLogger(root),
   });
-  // process.exit() after a clean stop (exit code 0), not the re-raised signal: the 'exit' event
-  // lets pino's transport (human-readable lines in development) write its last lines.
+  // Exit code 0 after a clean stop (process.exit(), 'exit' handlers run) rather than death by
+  // the re-raised signal: a supervisor tells a clean stop from a crash by the code.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   armShutdownDeadline(config.shutdownTimeoutMs, (message) => root.error(message));
   app.connectMicroservice(

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import pretty from 'pino-pretty';
 import type { LogLevel } from './session-env';
 
 /**
@@ -62,19 +63,17 @@ export function createRootLogger(
   const toStderr = destination === 'stderr';
   if (destination && !toStderr) return pino(options, destination);
   if (config.nodeEnv === 'development') {
+    // In this thread and synchronous, not as a worker-thread transport: a process that stops
+    // (or fails to start) soon after starting loses no line, and lines keep their order with
+    // what else it prints. Development only, so its cost per line does not matter.
     const output = toStderr ? process.stderr : process.stdout;
-    return pino({
-      ...options,
-      transport: {
-        target: 'pino-pretty',
-        // No colour codes in a file or a pipe.
-        options: {
-          colorize: Boolean(output.isTTY),
-          translateTime: 'SYS:HH:MM:ss.l',
-          destination: toStderr ? 2 : 1,
-        },
-      },
+    const stream = pretty({
+      colorize: Boolean(output.isTTY), // no colour codes in a file or a pipe
+      translateTime: 'SYS:HH:MM:ss.l',
+      sync: true,
+      destination: toStderr ? 2 : 1,
     });
+    return pino(options, stream);
   }
   // Synchronous writes: a tool that calls process.exit() right after logging loses nothing.
   return toStderr ? pino(options, pino.destination({ fd: 2, sync: true })) : pino(options);

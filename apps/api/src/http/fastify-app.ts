@@ -11,6 +11,7 @@ import { UNMATCHED_ROUTE } from '../metrics/http-metrics.middleware';
 import { MetricsService } from '../metrics/metrics.service';
 import { CrossSiteCookieWritesMiddleware } from './cross-site-requests';
 import { accessCheck } from './endpoint-access';
+import { answerClientError } from './fastify-client-errors';
 import { useJsonBodies } from './fastify-json-body';
 import { securityHeaderSets } from './security-headers';
 
@@ -25,6 +26,7 @@ export function fastifyAdapter(config: ApiConfig): FastifyAdapter {
     bodyLimit: config.bodyLimitBytes,
     genReqId: requestIdOf,
     logger: false,
+    clientErrorHandler: answerClientError,
     // Fastify answers 414 to a path parameter over 100 characters; Express has no such limit, and
     // a malformed id is the handler's to refuse (404, 400) like any other.
     routerOptions: { maxParamLength: 2048 },
