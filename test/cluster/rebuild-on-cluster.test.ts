@@ -1,10 +1,16 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Cluster } from 'ioredis';
-import { SessionModule, SessionService } from '@app/session';
+import { SessionModule, SessionService, SessionStore } from '@app/session';
+import { AppProcess } from '../support/app-process';
 import { runRebuildCommand } from '../support/rebuild-command';
 import { RedisClusterProcess } from '../support/redis-cluster-process';
+import {
+  LIVE_REBUILD_SETTINGS,
+  liveRebuildWorkerEnv,
+  runLiveRebuildScenario,
+} from '../worker/live-rebuild-scenario';
 
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 const PREFIX = 'rebuild';
 
@@ -40,6 +46,39 @@ describe('worker:rebuild and --check on a 3-master Redis Cluster', () => {
     redis?.disconnect();
     await moduleRef?.close();
     await cluster?.stop();
+  });
+
+  it('rebuilds and checks while traffic flows, with the worker running (real process)', async () => {
+    const prefix = 'rebuild-live';
+    const live = await Test.createTestingModule({
+      imports: [
+        SessionModule.forRoot({
+          redis: { cluster: { nodes: cluster.nodes } },
+          keyPrefix: prefix,
+          idleTtlSeconds: LIVE_REBUILD_SETTINGS.idleTtlSeconds,
+          absoluteTtlSeconds: LIVE_REBUILD_SETTINGS.absoluteTtlSeconds,
+          cache: { enabled: false },
+        }),
+      ],
+    }).compile();
+    await live.init();
+    const liveEnv = {
+      REDIS_CLUSTER_NODES: cluster.nodeList,
+      SESSION_PREFIX: prefix,
+      ...liveRebuildWorkerEnv(),
+    };
+    const worker = await AppProcess.start('worker', 'cluster-rebuild-live-worker', liveEnv);
+    try {
+      const summary = await runLiveRebuildScenario({
+        service: live.get(SessionService),
+        store: live.get(SessionStore),
+        env: liveEnv,
+      });
+      console.log(`live rebuild (3-master cluster): ${JSON.stringify(summary)}`);
+    } finally {
+      await worker.stop();
+      await live.close();
+    }
   });
 
   it('rebuilds the indexes of users on every master from the streams; check agrees', async () => {

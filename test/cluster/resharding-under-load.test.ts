@@ -304,7 +304,9 @@ describe('session service while the cluster reshards and fails over (2 api + 1 w
     for (const move of moves) {
       expect((await masterOf(cluster.servers[0].port, move.slot)).port).toBe(move.to);
     }
-    expect(moves.reduce((sum, m) => sum + m.keys, 0)).toBeGreaterThan(50);
+    // Every slot carried data while it moved (its stream, sessions, indexes, or the queue's
+    // keys), so the load met it half-moved; how much depends on how fast the machine ran the load.
+    expect(moves.filter((move) => move.keys === 0)).toEqual([]);
     expect(record.count(503)).toBe(0);
     const line = await checkAfter(record, partitions);
     report.push(

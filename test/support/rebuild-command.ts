@@ -3,15 +3,19 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 
-export interface RebuildRun {
+export interface CommandRun {
   code: number | null;
-  /** The JSON reports the command printed (rebuild, then check). */
+  /** The JSON reports the command printed (rebuild, then check; or the settings). */
   reports: Record<string, unknown>[];
   output: string;
 }
 
-/** `npm run worker:rebuild [-- --check]`, run from source with the given environment. */
-export function runRebuildCommand(env: Record<string, string>, check = false): Promise<RebuildRun> {
+/** A command of apps/worker (a .ts entry), run from source with the given environment. */
+export function runWorkerCommand(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<CommandRun> {
   const child = spawn(
     process.execPath,
     [
@@ -19,8 +23,8 @@ export function runRebuildCommand(env: Record<string, string>, check = false): P
       'ts-node/register/transpile-only',
       '-r',
       'tsconfig-paths/register',
-      join(ROOT, 'apps/worker/src/rebuild/rebuild.ts'),
-      ...(check ? ['--check'] : []),
+      join(ROOT, 'apps/worker/src', entry),
+      ...args,
     ],
     {
       cwd: ROOT,
@@ -46,4 +50,21 @@ export function runRebuildCommand(env: Record<string, string>, check = false): P
       resolve({ code, reports, output: `${stdout}\n${stderr}` });
     });
   });
+}
+
+/** `npm run worker:rebuild [-- --check]`, run from source with the given environment. */
+export function runRebuildCommand(env: Record<string, string>, check = false): Promise<CommandRun> {
+  return runWorkerCommand('rebuild/rebuild.ts', check ? ['--check'] : [], env);
+}
+
+/** `npm run deployment:settings [-- --adopt]`, run from source with the given environment. */
+export function runDeploymentSettingsCommand(
+  env: Record<string, string>,
+  adopt = false,
+): Promise<CommandRun> {
+  return runWorkerCommand(
+    'deployment/deployment-settings.command.ts',
+    adopt ? ['--adopt'] : [],
+    env,
+  );
 }

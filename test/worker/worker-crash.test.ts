@@ -86,7 +86,7 @@ describe('Two workers, one killed with SIGKILL mid-burst (real processes)', () =
     console.log(
       `crash test: ${events} events, victim killed after ${3000}+, survivor claimed ${health.details.stats.claimed}; ` +
         `replayed ${report.events} events, ${report.sessions} live sessions of ${report.users} users, ` +
-        `${report.differences.length} differences (${report.ignoredGone} ignored as already gone)`,
+        `${report.differences.length} differences (${report.awaitingSweep} awaiting their sweep)`,
     );
     expect(report.unreadableEvents).toBe(0);
     expect(report.differences).toEqual([]);

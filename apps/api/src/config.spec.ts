@@ -10,7 +10,7 @@ describe('loadConfig', () => {
     expect(load({})).toEqual({
       nodeEnv: 'production',
       port: 3000,
-      httpAdapter: 'express',
+      httpAdapter: 'fastify',
       redisUrl: 'redis://127.0.0.1:6379',
       redisClusterNodes: null,
       sessionPrefix: 'sess',
@@ -80,7 +80,7 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       nodeEnv: 'development',
       port: 8080,
-      httpAdapter: 'express',
+      httpAdapter: 'fastify',
       redisUrl: 'rediss://user:pw@redis.internal:6380/2',
       redisClusterNodes: null,
       sessionPrefix: 'app.sess',

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { armShutdownDeadline, ConfigError, createRootLogger, PinoNestLogger } from '@app/config';
+import { DeploymentMismatchError } from '@app/session';
 import type { RedisStreamsServer } from '@app/streams';
 import { loadWorkerConfig } from './worker.config';
 import { WORKER_STREAMS_SERVER } from './worker.constants';
@@ -45,7 +46,12 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  // A configuration error is the operator's to fix: say which variable, without a stack.
-  console.error(error instanceof ConfigError ? error.message : error);
+  // A configuration error, or settings unlike the deployment's, is the operator's to fix: one
+  // line naming the variable or the setting, without a stack.
+  console.error(
+    error instanceof ConfigError || error instanceof DeploymentMismatchError
+      ? error.message
+      : error,
+  );
   process.exit(1);
 });

@@ -8,6 +8,7 @@ import { ConsumerState } from './health/consumer-state';
 import { WorkerHttpController } from './health/worker-http.controller';
 import { WorkerProbesController } from './health/worker-probes.controller';
 import { WorkerMetrics } from './health/worker-metrics';
+import { eventOrderingKey } from './projections/event-ordering-key';
 import { SessionEventsController } from './projections/session-events.controller';
 import { SessionLimitService } from './projections/session-limit.service';
 import { SessionProjections } from './projections/session-projections';
@@ -60,10 +61,7 @@ function createStreamsServer(config: WorkerConfig, store: SessionStore): RedisSt
     shutdownTimeoutMs: Math.floor(config.shutdownTimeoutMs * 0.75),
     // A new group replays the retained history, so projections are built from scratch.
     startId: '0',
-    orderingKey: (data) =>
-      typeof data === 'object' && data !== null && 'userId' in data
-        ? String(data.userId)
-        : undefined,
+    orderingKey: eventOrderingKey,
   });
 }
 

@@ -6,10 +6,11 @@ import { SessionStore } from './store/session-store';
 const RETRY_MS = 1000;
 
 /**
- * Makes every process of a deployment agree on the settings that decide where data lives (the
- * partition count): the first process to start stores them, and a process configured otherwise
- * refuses to start. Without this, an instance with another partition count writes sessions where
- * the others never look (a revoke-all through it misses them).
+ * Makes every process of a deployment agree on the settings that decide where data lives and how
+ * long it is kept (store/deployment-settings.ts: partitions, absolute TTL, stream retention and
+ * length): the first process to start stores them, and a process configured otherwise refuses to
+ * start. Without this, an instance with another partition count writes sessions where the others
+ * never look, and a worker with a shorter absolute TTL prunes live sessions from the indexes.
  *
  * When Redis cannot be reached at start-up the app starts as usual, every session call answers
  * 503 until the check has run (as soon as Redis is ready), and a difference found then makes the
@@ -53,6 +54,9 @@ export class DeploymentSettingsCheck implements OnModuleInit, OnApplicationShutd
     this.verified = true;
     this.lifecycle.client.off('ready', this.onReady);
     if (mismatch) throw mismatch;
+    // A process whose prefix is mistyped does not join its deployment but starts one: say so.
+    if (!this.store.joinedExistingDeployment)
+      this.logger.log(`Created the deployment under key prefix "${this.store.keys.prefix}"`);
   }
 
   private async verifyLater(): Promise<void> {

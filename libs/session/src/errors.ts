@@ -113,11 +113,15 @@ export class DeploymentMismatchError extends SessionError {
     readonly stored: string,
     keyPrefix: string,
   ) {
+    // One line: it is what a process that refuses to start prints.
+    const change =
+      setting === 'streamPartitions'
+        ? `to change it, start a new deployment under another key prefix (see the README, "Changing the partition count")`
+        : `to change it deliberately, run \`npm run deployment:settings -- --adopt\` with the new configuration, then restart every process with it (see the README, "Changing deployment settings")`;
     super(
       `The deployment under key prefix "${keyPrefix}" was created with ${setting} = ${stored}, ` +
         `but this process is configured with ${configured}. Every process of a deployment must ` +
-        `use the same ${setting}; to change it, start a new deployment under another key prefix ` +
-        `(see the README, "Changing the partition count").`,
+        `use the same ${setting}; ${change}.`,
     );
   }
 }

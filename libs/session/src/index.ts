@@ -16,6 +16,12 @@ export { revokedByEpoch } from './store/revocation-rule';
 export { SESSION_FIELD } from './store/session-fields';
 export { NEWEST_SESSION_FORMAT, type SessionFormat } from './store/session-format';
 export {
+  DEPLOYMENT_SETTING_NAMES,
+  type DeploymentSettingName,
+  deploymentSettingsOf,
+  FIXED_DEPLOYMENT_SETTINGS,
+} from './store/deployment-settings';
+export {
   SessionIndex,
   type SessionPage,
   type SessionSummary,

@@ -4,7 +4,8 @@ import { SessionLimitService } from './session-limit.service';
 
 /**
  * What each lifecycle event does to the projections: the one copy, used by the live consumer
- * (SessionEventsController) and by the rebuild command alike. Every step is idempotent.
+ * (SessionEventsController). The rebuild (rebuild/projection-reconcile.ts) settles sessions with
+ * the same store scripts, from a replay. Every step is idempotent.
  */
 @Injectable()
 export class SessionProjections {
@@ -20,7 +21,10 @@ export class SessionProjections {
           await this.limits.enforce(event.userId);
         return;
       case 'session.rotated':
-        await this.index.indexSession(event.sessionId, event.userId, event.previousSessionId);
+        // Enforced again: a rotation that raced the limit's revoke of the old id (the revoke
+        // found it gone) brings the session back under its new id, over the limit.
+        if (await this.index.indexSession(event.sessionId, event.userId, event.previousSessionId))
+          await this.limits.enforce(event.userId);
         return;
       case 'session.revoked':
       case 'session.expired':

@@ -1,48 +1,45 @@
 /**
- * Recomputes the projections from the retained streams.
+ * Recomputes the projections from the retained streams, safely while traffic flows and the
+ * worker runs (see projection-reconcile.ts and projection-check.ts).
  *
- *   npm run worker:rebuild -- --check   compare the live indexes with a replay; exit 1 on differences
- *   npm run worker:rebuild              clear the indexes and rebuild them by applying every event
- *                                       through the worker's own projections (SessionProjections)
+ *   npm run worker:rebuild -- --check   compare the live indexes with a replay up to a snapshot of
+ *                                       the stream positions; exit 1 on differences
+ *   npm run worker:rebuild              settle every session the events or the indexes name (index,
+ *                                       expire, drop), re-enforce the limits, then check
+ *   --wait-seconds=N                    how long the check waits for the worker to apply the events
+ *                                       up to its snapshot (default 30; it reports workerCaughtUp)
  *
  * Configuration comes from the same environment variables as the worker, read by the same code.
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { ConfigError, sessionOptionsFromEnv } from '@app/config';
-import { SessionModule, SessionStore } from '@app/session';
+import { DeploymentMismatchError, SessionModule, SessionStore } from '@app/session';
 import { SessionLimitService } from '../projections/session-limit.service';
-import { SessionProjections } from '../projections/session-projections';
 import { createCommandContext } from '../command-line';
 import { loadWorkerConfig, WORKER_CONFIG, type WorkerConfig } from '../worker.config';
 import { checkProjections } from './projection-check';
 import { progressBar } from './progress-bar';
-import { forEachRetainedEvent } from './retained-events';
-
-async function rebuild(store: SessionStore, projections: SessionProjections): Promise<number> {
-  // Every master of a cluster: the user indexes are spread over them.
-  await store.clearProjections();
-  const { events } = await forEachRetainedEvent(
-    store,
-    (event) => projections.apply(event),
-    progressBar('rebuild'),
-  );
-  return events;
-}
+import { reconcileProjections } from './projection-reconcile';
 
 function rebuildModule(config: WorkerConfig) {
   @Module({
     imports: [
       SessionModule.forRoot({ ...sessionOptionsFromEnv(config), cache: { enabled: false } }),
     ],
-    providers: [
-      { provide: WORKER_CONFIG, useValue: config },
-      SessionLimitService,
-      SessionProjections,
-    ],
+    providers: [{ provide: WORKER_CONFIG, useValue: config }, SessionLimitService],
   })
   class RebuildModule {}
   return RebuildModule;
+}
+
+/** `--wait-seconds=N`: how long the check waits for the worker to reach its snapshot (30). */
+function waitSeconds(): number {
+  const option = process.argv.find((arg) => arg.startsWith('--wait-seconds='));
+  const seconds = option ? Number(option.slice('--wait-seconds='.length)) : 30;
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600)
+    throw new RangeError(`--wait-seconds must be an integer from 0 to 3600 (got ${option})`);
+  return seconds;
 }
 
 async function main(): Promise<number> {
@@ -52,10 +49,17 @@ async function main(): Promise<number> {
   try {
     const store = app.get(SessionStore);
     if (!check) {
-      const events = await rebuild(store, app.get(SessionProjections));
-      console.log(JSON.stringify({ mode: 'rebuild', events }));
+      const rebuilt = await reconcileProjections(
+        store,
+        app.get(SessionLimitService),
+        progressBar('rebuild'),
+      );
+      console.log(JSON.stringify({ mode: 'rebuild', ...rebuilt }));
     }
-    const report = await checkProjections(store, progressBar('check'));
+    const report = await checkProjections(store, {
+      onProgress: progressBar('check'),
+      waitForWorkerMs: waitSeconds() * 1000,
+    });
     console.log(
       JSON.stringify(
         {
@@ -77,7 +81,13 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
+    console.error(
+      error instanceof ConfigError ||
+        error instanceof DeploymentMismatchError ||
+        error instanceof RangeError
+        ? error.message
+        : error,
+    );
     process.exit(2);
   },
 );

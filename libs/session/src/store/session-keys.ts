@@ -119,8 +119,9 @@ export class SessionKeys {
   }
 
   /**
-   * Hash of the settings every process of the deployment must share (the partition count), written
-   * by the first process to start. Not hash-tagged: only read and written on its own.
+   * Hash of the settings every process of the deployment must share (deployment-settings.ts) and
+   * the storage format, written by the first process to start. Not hash-tagged: only read and
+   * written on its own.
    */
   deploymentSettings(): string {
     return `${this.prefix}:deployment`;

@@ -32,6 +32,7 @@ describe('loadScriptSources', () => {
       'indexSession',
       'pruneRevocationEpochs',
       'purgeRevokedSession',
+      'reconcileGoneSession',
       'refundCounter',
       'refundCounterPair',
       'reserveCounter',

@@ -63,6 +63,7 @@ export interface SessionScripts {
   unindexSession: ScriptCommand;
   purgeRevokedSession: ScriptCommand;
   expireSession: ScriptCommand;
+  reconcileGoneSession: ScriptCommand;
   claimDeploymentSettings: ScriptCommand;
   claimSessionFormat: ScriptCommand;
   pruneRevocationEpochs: ScriptCommand;
@@ -97,6 +98,7 @@ export function defineSessionScripts(client: Redis | Cluster): SessionScripts {
     unindexSession: bound('unindexSession'),
     purgeRevokedSession: bound('purgeRevokedSession'),
     expireSession: bound('expireSession'),
+    reconcileGoneSession: bound('reconcileGoneSession'),
     claimDeploymentSettings: bound('claimDeploymentSettings'),
     claimSessionFormat: bound('claimSessionFormat'),
     pruneRevocationEpochs: bound('pruneRevocationEpochs'),

@@ -4,6 +4,12 @@ import { guardStoreCall } from '../redis-errors';
 import { decodeData } from '../session-data';
 import type { ResolvedSessionOptions } from '../session-options';
 import type { Session, SessionData } from '../session.types';
+import {
+  DEPLOYMENT_SETTING_NAMES,
+  type DeploymentSettingName,
+  deploymentSettingsOf,
+  FIXED_DEPLOYMENT_SETTINGS,
+} from './deployment-settings';
 import { type ExpiryMember, expiryMember, parseExpiryMember } from './expiry-member';
 import { revokedByEpoch } from './revocation-rule';
 import { metaFields, outcome, timeReplyMs } from './script-replies';
@@ -79,6 +85,7 @@ export class SessionStore {
   private writeFormat: SessionFormat = 1;
   /** Where the scripts publish cache invalidations. */
   private readonly channel: string;
+  private joinedExisting = true;
 
   constructor(
     /** The library's client: for the library's own subscriber, not for reading fields. */
@@ -102,17 +109,18 @@ export class SessionStore {
    * is refused with the returned error; on agreement a hold (see holdScripts) is lifted.
    */
   async claimDeploymentSettings(): Promise<DeploymentMismatchError | null> {
+    const key = this.keys.deploymentSettings();
+    // Only for the log line (a process with a mistyped prefix creates a deployment of its own).
+    this.joinedExisting = (await guardStoreCall(() => this.redis.exists(key))) === 1;
     // Before the other settings: a deployment whose settings exist predates the format setting.
     this.writeFormat = toSessionFormat(
-      await guardStoreCall(() =>
-        this.claimFormat(this.keys.deploymentSettings(), NEWEST_SESSION_FORMAT),
-      ),
+      await guardStoreCall(() => this.claimFormat(key, NEWEST_SESSION_FORMAT)),
     );
-    const settings: [string, string][] = [
-      ['streamPartitions', String(this.options.streamPartitions)],
-    ];
+    // A setting the deployment does not store yet (it was created by an older release) is
+    // claimed with this process's value: the first process of the new release sets it.
+    const settings = deploymentSettingsOf(this.options);
     const stored = (await guardStoreCall(() =>
-      this.claimSettings(this.keys.deploymentSettings(), ...settings.flat()),
+      this.claimSettings(key, ...settings.flat()),
     )) as unknown as string[];
     const index = settings.findIndex(([, value], i) => stored[i] !== value);
     if (index === -1) {
@@ -128,6 +136,37 @@ export class SessionStore {
     );
     this.refusal = mismatch;
     return mismatch;
+  }
+
+  /** Whether the last claim found the deployment already there (false: this process created it). */
+  get joinedExistingDeployment(): boolean {
+    return this.joinedExisting;
+  }
+
+  /** The deployment settings as stored (a setting not stored yet is absent). */
+  async storedDeploymentSettings(): Promise<Partial<Record<DeploymentSettingName, string>>> {
+    const values = await guardStoreCall(() =>
+      this.redis.hmget(this.keys.deploymentSettings(), ...DEPLOYMENT_SETTING_NAMES),
+    );
+    const stored: Partial<Record<DeploymentSettingName, string>> = {};
+    DEPLOYMENT_SETTING_NAMES.forEach((name, i) => {
+      if (values[i] !== null) stored[name] = values[i];
+    });
+    return stored;
+  }
+
+  /**
+   * The deliberate change: stores this process's values of the settings that may change in place
+   * (all but the fixed ones, see deployment-settings.ts), so processes configured with them may
+   * start and the others refuse to. Returns the settings as stored before.
+   */
+  async adoptDeploymentSettings(): Promise<Partial<Record<DeploymentSettingName, string>>> {
+    const before = await this.storedDeploymentSettings();
+    const changes = deploymentSettingsOf(this.options).filter(
+      ([name]) => !FIXED_DEPLOYMENT_SETTINGS.has(name),
+    );
+    await guardStoreCall(() => this.redis.hset(this.keys.deploymentSettings(), ...changes.flat()));
+    return before;
   }
 
   /** The storage format this process writes (see session-format.ts). */
@@ -595,13 +634,64 @@ export class SessionStore {
     );
   }
 
-  /** Deletes both projections (every expiry index, every user index on every master). */
-  async clearProjections(): Promise<void> {
-    for (let partition = 0; partition < this.keys.partitions; partition++)
-      await guardStoreCall(() => this.redis.del(this.keys.expiryIndex(partition)));
-    // One DEL per key: on a cluster the keys of a batch live in different slots.
-    for (const key of await this.scanKeys(this.keys.userSessionsPattern()))
-      await guardStoreCall(() => this.redis.del(key));
+  /** The id of a stream's last entry ('0-0' when it is empty or missing): a snapshot position. */
+  async lastEventId(stream: string): Promise<string> {
+    const last = await guardStoreCall(() => this.redis.xrevrange(stream, '+', '-', 'COUNT', 1));
+    return last.length > 0 ? last[0][0] : '0-0';
+  }
+
+  /**
+   * How far a consumer group got in a stream: the last entry it was handed, and how many of the
+   * entries up to `upTo` it still has pending (read, not acknowledged). Null without the group.
+   */
+  async groupProgress(
+    stream: string,
+    group: string,
+    upTo: string,
+  ): Promise<{ lastDeliveredId: string; pendingUpTo: number } | null> {
+    let groups: unknown[][];
+    try {
+      groups = (await guardStoreCall(() => this.redis.xinfo('GROUPS', stream))) as unknown[][];
+    } catch (error) {
+      if (String(error).includes('no such key')) return null;
+      throw error;
+    }
+    for (const fields of groups) {
+      const info: Record<string, unknown> = {};
+      for (let i = 0; i + 1 < fields.length; i += 2) info[String(fields[i])] = fields[i + 1];
+      if (info.name !== group) continue;
+      const pending = await guardStoreCall<unknown[]>(() =>
+        this.redis.xpending(stream, group, '-', upTo, 1),
+      );
+      return { lastDeliveredId: String(info['last-delivered-id']), pendingUpTo: pending.length };
+    }
+    return null;
+  }
+
+  /**
+   * Rebuild: settles the index entries of a session whose key may be gone, given what the replay
+   * up to a snapshot says of it (see reconcileGoneSession-4.lua). 'due': run expireSession next.
+   */
+  async reconcileGoneSession(
+    sessionId: string,
+    partition: number,
+    userId: string,
+    tailAfterId: string,
+    replayed: 'live' | 'ended' | 'unknown',
+  ): Promise<'stored' | 'changing' | 'dropped' | 'due'> {
+    const [status] = await guardStoreCall(() =>
+      this.scripts.reconcileGoneSession(
+        this.keys.session(sessionId, partition),
+        this.keys.userSessions(userId),
+        this.keys.expiryIndex(partition),
+        this.keys.events(partition),
+        sessionId,
+        userId,
+        tailAfterId,
+        replayed,
+      ),
+    );
+    return status as 'stored' | 'changing' | 'dropped' | 'due';
   }
 
   /** SCAN over every master (a cluster's keys are spread over them), or the one server. */
