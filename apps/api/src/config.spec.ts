@@ -80,7 +80,7 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       nodeEnv: 'development',
       port: 8080,
-      httpAdapter: 'fastify',
+      httpAdapter: 'express',
       redisUrl: 'rediss://user:pw@redis.internal:6380/2',
       redisClusterNodes: null,
       sessionPrefix: 'app.sess',
