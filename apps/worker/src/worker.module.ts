@@ -1,9 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { SessionModule, SessionStore } from '@app/session';
-import { sessionOptionsFromEnv } from '@app/config';
+import { ProcessLiveness, sessionOptionsFromEnv } from '@app/config';
 import { RedisStreamsServer } from '@app/streams';
 import type { RedisOptions } from 'ioredis';
+import { ConsumerShutdown } from './consumer-shutdown';
+import { ConsumerState } from './health/consumer-state';
 import { WorkerHttpController } from './health/worker-http.controller';
+import { WorkerProbesController } from './health/worker-probes.controller';
 import { WorkerMetrics } from './health/worker-metrics';
 import { eventOrderingKey } from './projections/event-ordering-key';
 import { SessionEventsController } from './projections/session-events.controller';
@@ -74,14 +77,18 @@ export class WorkerModule {
           cache: { enabled: false },
         }),
       ],
-      controllers: [SessionEventsController, WorkerHttpController],
+      controllers: [SessionEventsController, WorkerHttpController, WorkerProbesController],
       providers: [
+        // In the root module: its destroy hook runs first, so readiness is 503 from SIGTERM on.
+        { provide: ProcessLiveness, useFactory: () => new ProcessLiveness() },
         { provide: WORKER_CONFIG, useValue: config },
         {
           provide: WORKER_STREAMS_SERVER,
           useFactory: createStreamsServer,
           inject: [WORKER_CONFIG, SessionStore],
         },
+        ConsumerState,
+        ConsumerShutdown,
         WorkerMetrics,
         SessionLimitService,
         SessionProjections,

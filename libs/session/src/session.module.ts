@@ -9,6 +9,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { DeploymentSettingsCheck } from './deployment-settings.check';
 import { LocalSessionCache } from './local-session-cache';
 import { SessionCookies } from './session-cookies';
+import { SessionHealth } from './session-health';
 import { SessionIndex } from './session-index';
 import { SessionStore } from './store/session-store';
 import {
@@ -47,6 +48,7 @@ const sharedProviders: Provider[] = [
   SessionGuard,
   SessionCookies,
   SessionSockets,
+  SessionHealth,
 ];
 // The Redis client (SESSION_REDIS) stays inside: apps reach Redis through SessionStore's methods.
 const exported = [
@@ -57,6 +59,7 @@ const exported = [
   SessionGuard,
   SessionCookies,
   SessionSockets,
+  SessionHealth,
 ];
 
 /**

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Logger } from '@nestjs/common';
+import { settledWithin } from '@app/config';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import {
@@ -297,8 +298,12 @@ export class RedisStreamsServer
     parts?.claimer.cancel();
     parts?.dispatcher.wakeAll();
     await Promise.all([this.streamReader?.stop(), ...this.slotReaders.map((r) => r.stop())]);
-    await parts?.claimer.idle();
-    if (parts && !(await parts.dispatcher.drain(this.config.shutdownTimeoutMs))) {
+    // One bound for both. A claim under way waits for Redis: not at all while Redis is away
+    // (its command would wait in the offline queue for ever), else within the bound.
+    const deadline = Date.now() + this.config.shutdownTimeoutMs;
+    if (this.commands?.status === 'ready')
+      await settledWithin(parts?.claimer.idle(), deadline - Date.now());
+    if (parts && !(await parts.dispatcher.drain(Math.max(0, deadline - Date.now())))) {
       parts.processor.abandon();
       this.logger.warn(
         `${parts.processor.running} handler(s) still running after ${this.config.shutdownTimeoutMs} ms; ` +

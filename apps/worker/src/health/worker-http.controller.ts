@@ -1,27 +1,25 @@
 import { Controller, Get, Header, HttpCode, HttpStatus, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { SessionStore } from '@app/session';
-import { type RedisStreamsServer, RedisStreamsStatus } from '@app/streams';
+import type { RedisStreamsServer } from '@app/streams';
 import { WORKER_STREAMS_SERVER } from '../worker.constants';
+import { ConsumerState } from './consumer-state';
 import { WorkerMetrics } from './worker-metrics';
 
 const PING_TIMEOUT_MS = 1000;
 
-/** /health (200 when Redis answers and the consumer is connected, else 503) and /metrics. */
+/**
+ * /health (200 when Redis answers and the consumer is connected, else 503, with the consumer's
+ * counters) and /metrics. The probes apart are in WorkerProbesController.
+ */
 @Controller()
 export class WorkerHttpController {
-  private consumerConnected = false;
-
   constructor(
     private readonly store: SessionStore,
     @Inject(WORKER_STREAMS_SERVER) private readonly server: RedisStreamsServer,
     private readonly metrics: WorkerMetrics,
-  ) {
-    server.status.subscribe(
-      (status) =>
-        (this.consumerConnected = String(status) === String(RedisStreamsStatus.CONNECTED)),
-    );
-  }
+    private readonly consumerState: ConsumerState,
+  ) {}
 
   @Get('health')
   async health(@Res() response: Response): Promise<void> {
@@ -32,7 +30,7 @@ export class WorkerHttpController {
       ),
       new Promise<'down'>((resolve) => setTimeout(() => resolve('down'), PING_TIMEOUT_MS).unref()),
     ]);
-    const consumer = this.consumerConnected ? 'up' : 'down';
+    const consumer = this.consumerState.reading ? 'up' : 'down';
     const ok = redis === 'up' && consumer === 'up';
     response.status(ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).json({
       status: ok ? 'ok' : 'error',

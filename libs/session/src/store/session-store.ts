@@ -189,6 +189,11 @@ export class SessionStore {
     this.refusal = error;
   }
 
+  /** Why script calls are refused now (settings unverified or differing), or undefined. */
+  get refusedBecause(): Error | undefined {
+    return this.refusal;
+  }
+
   /** Resolves when Redis answers PING (health checks). */
   async ping(): Promise<void> {
     await this.redis.ping();
