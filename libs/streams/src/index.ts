@@ -9,7 +9,11 @@ export {
   REDIS_STREAMS_TRANSPORT,
 } from './redis-streams.constants';
 export { RedisStreamsContext } from './redis-streams.context';
-export { DeadLetterAbortedError, RedisStreamsConfigError } from './redis-streams.errors';
+export {
+  DeadLetterAbortedError,
+  RedisStreamsConfigError,
+  RedisStreamsPermanentError,
+} from './redis-streams.errors';
 export {
   RedisStreamsEventsMap,
   RedisStreamsStatus,
@@ -21,8 +25,10 @@ export type {
   RedisStreamsClusterConnection,
   RedisStreamsConnection,
   RedisStreamsConnectionOptions,
+  RedisStreamsRetentionGap,
   RedisStreamsServerOptions,
 } from './redis-streams.options';
+export { DEAD_LETTER_REASONS, type DeadLetterReason } from './redis-streams.runtime';
 export {
   RedisStreamsServer,
   type RedisStreamsCapabilities,

@@ -46,6 +46,7 @@ export class Acknowledger {
   skipTrimmed(stream: string, ids: string[]): void {
     const { logger, config } = this.runtime;
     this.counters.trimmed += ids.length;
+    this.counters.lastProgressAt = Date.now();
     logger.warn(
       `${ids.length} pending entr${ids.length === 1 ? 'y' : 'ies'} of ${stream} were trimmed; skipped`,
     );

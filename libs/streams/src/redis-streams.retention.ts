@@ -1,0 +1,87 @@
+import type { RedisStreamsRetentionGap } from './redis-streams.options';
+import { describeError } from './redis-streams.parser';
+import type { ServerRuntime, StreamsCounters } from './redis-streams.runtime';
+import { loadScript, runScript } from './redis-streams.scripts';
+
+/** Largest lag verified by reading the entries after the group's position (one XRANGE). */
+export const GAP_CHECK_MAX_LAG = 10_000;
+
+/**
+ * Finds the entries a stream lost to trimming before the group read them
+ * (scripts/checkRetentionGap-1.lua, which also corrects the group's read counter), counts them,
+ * logs them and hands each gap to `onRetentionGap`. Run at start, before reading, and on every
+ * claim tick.
+ */
+export class RetentionGaps {
+  private readonly reported = new Set<Promise<void>>();
+
+  constructor(
+    private readonly runtime: ServerRuntime,
+    private readonly streams: readonly string[],
+    private readonly counters: StreamsCounters,
+  ) {}
+
+  /** Checks every stream; never rejects (a failed check is logged and tried again next tick). */
+  async check(): Promise<RedisStreamsRetentionGap[]> {
+    const gaps: RedisStreamsRetentionGap[] = [];
+    for (const [partition, stream] of this.streams.entries()) {
+      if (this.runtime.isClosed()) break;
+      try {
+        const gap = await this.checkStream(stream, partition);
+        if (gap) gaps.push(gap);
+      } catch (err) {
+        this.runtime.logger.error(`Retention check of ${stream} failed: ${describeError(err)}`);
+      }
+    }
+    return gaps;
+  }
+
+  /** Settles when the `onRetentionGap` calls made so far have. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.reported]);
+  }
+
+  private async checkStream(
+    stream: string,
+    partition: number,
+  ): Promise<RedisStreamsRetentionGap | undefined> {
+    const { config, logger } = this.runtime;
+    const script = loadScript('checkRetentionGap-1.lua');
+    const reply = await runScript(
+      this.runtime.commands(),
+      script,
+      [stream],
+      [config.group, GAP_CHECK_MAX_LAG],
+    );
+    if (!Array.isArray(reply) || reply.length < 3) return undefined;
+    const missed = Number(reply[0]) < 0 ? null : Number(reply[0]);
+    const gap: RedisStreamsRetentionGap = {
+      stream,
+      partition,
+      missed,
+      lastDeliveredId: String(reply[1]),
+      firstRetainedId: String(reply[2]),
+    };
+    this.counters.retentionGaps++;
+    this.counters.missedEntries += missed ?? 0;
+    logger.error(
+      `Retention gap on ${stream}: ${missed ?? 'an unknown number of'} entr${missed === 1 ? 'y was' : 'ies were'} ` +
+        `trimmed before group ${config.group} read them (last delivered ${gap.lastDeliveredId}, ` +
+        `oldest retained ${gap.firstRetainedId || 'none'})`,
+    );
+    this.report(gap);
+    return gap;
+  }
+
+  private report(gap: RedisStreamsRetentionGap): void {
+    const handler = this.runtime.config.onRetentionGap;
+    if (!handler) return;
+    const call: Promise<void> = Promise.resolve()
+      .then(() => handler(gap))
+      .catch((err: unknown) =>
+        this.runtime.logger.error(`onRetentionGap for ${gap.stream} failed: ${describeError(err)}`),
+      )
+      .finally(() => this.reported.delete(call));
+    this.reported.add(call);
+  }
+}
