@@ -4,7 +4,9 @@ import { sessionOptionsFromEnv } from '@app/config';
 import { RedisStreamsServer } from '@app/streams';
 import type { RedisOptions } from 'ioredis';
 import { WorkerHttpController } from './health/worker-http.controller';
+import { RedisClock } from './health/redis-clock';
 import { WorkerMetrics } from './health/worker-metrics';
+import { PartitionRepair } from './projections/partition-repair.service';
 import { SessionEventsController } from './projections/session-events.controller';
 import { SessionLimitService } from './projections/session-limit.service';
 import { SessionProjections } from './projections/session-projections';
@@ -38,7 +40,12 @@ function autoPipelining(config: WorkerConfig): { enableAutoPipelining: boolean }
 }
 
 /** The consumer of every partition stream: events in order per user, at least once. */
-function createStreamsServer(config: WorkerConfig, store: SessionStore): RedisStreamsServer {
+function createStreamsServer(
+  config: WorkerConfig,
+  store: SessionStore,
+  repair: PartitionRepair,
+  metrics: WorkerMetrics,
+): RedisStreamsServer {
   return new RedisStreamsServer({
     // Acks of many concurrent handlers are coalesced into fewer writes (standalone only: see
     // autoPipelining()).
@@ -61,6 +68,14 @@ function createStreamsServer(config: WorkerConfig, store: SessionStore): RedisSt
       typeof data === 'object' && data !== null && 'userId' in data
         ? String(data.userId)
         : undefined,
+    handlerTimeoutMs: config.handlerTimeoutMs,
+    // An event type this release does not know came from a newer one: kept for a replay.
+    unhandledPatterns: 'dead-letter',
+    // Events lost to trimming: rebuild what they changed from the session keys.
+    onRetentionGap: async (gap) => {
+      await repair.repair(gap.partition);
+      metrics.repaired(gap.partition);
+    },
   });
 }
 
@@ -82,9 +97,11 @@ export class WorkerModule {
         {
           provide: WORKER_STREAMS_SERVER,
           useFactory: createStreamsServer,
-          inject: [WORKER_CONFIG, SessionStore],
+          inject: [WORKER_CONFIG, SessionStore, PartitionRepair, WorkerMetrics],
         },
         WorkerMetrics,
+        RedisClock,
+        PartitionRepair,
         SessionLimitService,
         SessionProjections,
         ExpirySweeper,

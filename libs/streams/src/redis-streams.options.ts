@@ -217,7 +217,7 @@ export function isMarkedPermanent(error: unknown): boolean {
     typeof error === 'object' &&
     error !== null &&
     'permanent' in error &&
-    (error as { permanent: unknown }).permanent === true
+    error.permanent === true
   );
 }
 
