@@ -1,4 +1,11 @@
 export { RedisStreamsClient } from './client-redis-streams';
+export {
+  type DeadLetter,
+  type DeadLetterSelection,
+  listDeadLetters,
+  REPLAY_OF_FIELD,
+  replayDeadLetters,
+} from './dead-letters';
 export { keySlot } from './redis-streams.cluster';
 export { readEntries, type ReadEntriesOptions, type StreamEntry } from './read-entries';
 export {
