@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { SessionModule, SessionStore } from '@app/session';
+import { eventUserId, SessionModule, SessionStore } from '@app/session';
 import { sessionOptionsFromEnv } from '@app/config';
 import { RedisStreamsServer } from '@app/streams';
 import type { RedisOptions } from 'ioredis';
@@ -64,10 +64,8 @@ function createStreamsServer(
     shutdownTimeoutMs: Math.floor(config.shutdownTimeoutMs * 0.75),
     // A new group replays the retained history, so projections are built from scratch.
     startId: '0',
-    orderingKey: (data) =>
-      typeof data === 'object' && data !== null && 'userId' in data
-        ? String(data.userId)
-        : undefined,
+    // Long and compact (storage format 2) events alike: one user's events one at a time.
+    orderingKey: (data) => eventUserId(data),
     handlerTimeoutMs: config.handlerTimeoutMs,
     // An event type this release does not know came from a newer one: kept for a replay.
     unhandledPatterns: 'dead-letter',

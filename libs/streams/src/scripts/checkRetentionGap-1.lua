@@ -43,6 +43,8 @@ local function compareIds(a, b)
 end
 
 local stream = record(redis.call('XINFO', 'STREAM', KEYS[1]))
+-- Redis before 7.0 keeps no read counters: nothing to compare.
+if not stream['entries-added'] then return {} end
 local group
 for _, flat in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
   local g = record(flat)
