@@ -71,7 +71,7 @@ function createStreamsServer(
     unhandledPatterns: 'dead-letter',
     // Events lost to trimming: rebuild what they changed from the session keys.
     onRetentionGap: async (gap) => {
-      await repair.repair(gap.partition);
+      await repair.repairWithRetries(gap.partition);
       metrics.repaired(gap.partition);
     },
   });

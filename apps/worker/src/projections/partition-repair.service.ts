@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { SessionIndex, SessionStore } from '@app/session';
 import { SessionLimitService } from './session-limit.service';
@@ -37,6 +38,30 @@ export class PartitionRepair {
     private readonly index: SessionIndex,
     private readonly limits: SessionLimitService,
   ) {}
+
+  /**
+   * `repair`, tried again while Redis fails (1 s doubling, `attempts` in all): the gap is reported
+   * once, so a repair given up on is left to `worker:rebuild` (the error is logged).
+   */
+  async repairWithRetries(partition: number, attempts = 6): Promise<PartitionRepairReport> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.repair(partition);
+      } catch (error) {
+        if (attempt >= attempts) {
+          this.logger.error(
+            `Repair of partition ${partition} failed ${attempts} times; run worker:rebuild: ${String(error)}`,
+          );
+          throw error;
+        }
+        const delayMs = 1000 * 2 ** (attempt - 1);
+        this.logger.warn(
+          `Repair of partition ${partition} failed (${String(error)}); retrying in ${delayMs} ms`,
+        );
+        await wait(delayMs, undefined, { ref: false });
+      }
+    }
+  }
 
   async repair(partition: number): Promise<PartitionRepairReport> {
     const started = Date.now();
