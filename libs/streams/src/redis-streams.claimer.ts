@@ -21,8 +21,8 @@ export class Claimer {
     private readonly dispatcher: Dispatcher,
     private readonly acknowledger: Acknowledger,
     private readonly groups: ConsumerGroups,
-    /** Runs after each tick's claims (the retention gap check). */
-    private readonly afterTick: () => Promise<unknown> = () => Promise.resolve(),
+    /** Called after each tick's claims (starts the retention gap check). */
+    private readonly afterTick: () => void = () => undefined,
   ) {}
 
   /** Runs a tick after `ms`, then one every `claimIntervalMs` until close(). */
@@ -58,7 +58,7 @@ export class Claimer {
   async tick(): Promise<void> {
     await this.renewHeldLeases();
     await this.claimIdle();
-    if (!this.runtime.isClosed()) await this.afterTick();
+    if (!this.runtime.isClosed()) this.afterTick();
   }
 
   private async claimIdle(): Promise<void> {

@@ -214,10 +214,7 @@ export interface ResolvedServerOptions {
 /** The default `isPermanentFailure`: the error says `permanent: true`. */
 export function isMarkedPermanent(error: unknown): boolean {
   return (
-    typeof error === 'object' &&
-    error !== null &&
-    'permanent' in error &&
-    error.permanent === true
+    typeof error === 'object' && error !== null && 'permanent' in error && error.permanent === true
   );
 }
 

@@ -34,7 +34,7 @@ export function createServerParts(
   const dispatcher = new Dispatcher(runtime, partitions, processor, acknowledger, counters, gate);
   const retention = new RetentionGaps(runtime, streams, counters);
   const claimer = new Claimer(runtime, streams, dispatcher, acknowledger, groups, () =>
-    retention.check(),
+    retention.checkInBackground(),
   );
   return { groups, acknowledger, dispatcher, processor, claimer, retention };
 }

@@ -14,12 +14,21 @@ export const GAP_CHECK_MAX_LAG = 10_000;
  */
 export class RetentionGaps {
   private readonly reported = new Set<Promise<void>>();
+  private running: Promise<unknown> | undefined;
 
   constructor(
     private readonly runtime: ServerRuntime,
     private readonly streams: readonly string[],
     private readonly counters: StreamsCounters,
   ) {}
+
+  /**
+   * Starts a check unless one is running, without waiting for it: a master that does not answer
+   * must not hold up the claim tick (lease renewals) that calls this.
+   */
+  checkInBackground(): void {
+    this.running ??= this.check().finally(() => (this.running = undefined));
+  }
 
   /** Checks every stream; never rejects (a failed check is logged and tried again next tick). */
   async check(): Promise<RedisStreamsRetentionGap[]> {
@@ -30,6 +39,7 @@ export class RetentionGaps {
         const gap = await this.checkStream(stream, partition);
         if (gap) gaps.push(gap);
       } catch (err) {
+        if (this.runtime.isClosed()) break;
         this.runtime.logger.error(`Retention check of ${stream} failed: ${describeError(err)}`);
       }
     }
