@@ -181,6 +181,31 @@ describe('Events from a newer release (worker process)', () => {
     ).toMatch(/^\d+-\d+$/);
   });
 
+  it('dead-letters at once an event naming a session id of another deployment', async () => {
+    const keys = fx.service.keys;
+    const before = (await deadLetters()).length;
+    const partition = keys.partitionOf('mallory');
+    await fx.redis.xadd(
+      keys.events(partition),
+      '*',
+      'pattern',
+      'session.revoked',
+      'data',
+      JSON.stringify({
+        v: 1,
+        type: 'session.revoked',
+        at: Date.now(),
+        userId: 'mallory',
+        sessionId: 'not-a-session-id',
+        reason: 'logout',
+      }),
+    );
+    const letters = await eventually(deadLetters, (all) => all.length === before + 1);
+    const letter = letters.find((l) => l.data.includes('not-a-session-id'));
+    expect(letter).toMatchObject({ reason: 'permanent', deliveryCount: '1' });
+    expect(letter?.error).toContain('Not a session id of this deployment');
+  });
+
   it('refuses a bad command line with its usage, exit code 2', async () => {
     const run = await runDeadLettersCommand(env, ['replay', '--partition', '99999']);
     expect(run.code).toBe(2);
