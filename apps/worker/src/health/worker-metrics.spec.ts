@@ -1,31 +1,9 @@
 import type { RedisStreamsStats } from '@app/streams';
+import { createCounters } from '@app/streams/redis-streams.runtime';
 import { WorkerMetrics } from './worker-metrics';
 
 function stats(overrides: Partial<RedisStreamsStats> = {}): RedisStreamsStats {
-  return {
-    processed: 0,
-    failed: 0,
-    deadLettered: 0,
-    deadLetteredByReason: {
-      failed: 0,
-      permanent: 0,
-      malformed: 0,
-      unhandled: 0,
-      'over-delivered': 0,
-      timeout: 0,
-    },
-    timedOut: 0,
-    claimed: 0,
-    trimmed: 0,
-    ignored: 0,
-    retentionGaps: 0,
-    missedEntries: 0,
-    lastProgressAt: Date.now(),
-    inFlight: 0,
-    running: 0,
-    stuck: 0,
-    ...overrides,
-  };
+  return { ...createCounters(), inFlight: 0, running: 0, stuck: 0, ...overrides };
 }
 
 describe('WorkerMetrics', () => {
@@ -44,7 +22,11 @@ describe('WorkerMetrics', () => {
       missedEntries: 53,
       inFlight: 7,
       stuck: 1,
-      deadLetteredByReason: { ...stats().deadLetteredByReason, permanent: 64, unhandled: 1 },
+      deadLetteredByReason: {
+        ...createCounters().deadLetteredByReason,
+        permanent: 64,
+        unhandled: 1,
+      },
     });
     text = await metrics.registry.metrics();
     expect(text).toMatch(/session_worker_handler_failures_total 5\n/);
