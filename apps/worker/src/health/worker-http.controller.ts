@@ -66,8 +66,9 @@ export class WorkerHttpController {
     try {
       for (const partition of await this.server.lag()) {
         this.metrics.streamPending.set({ stream: partition.stream }, partition.pending);
-        if (partition.lag !== null)
-          this.metrics.streamLag.set({ stream: partition.stream }, partition.lag);
+        // Unknown (Redis cannot count past deleted entries): no sample rather than a stale one.
+        if (partition.lag === null) this.metrics.streamLag.remove({ stream: partition.stream });
+        else this.metrics.streamLag.set({ stream: partition.stream }, partition.lag);
         this.metrics.deadLetters.set(
           { stream: partition.stream },
           await this.store.deadLetterCount(partition.stream),
