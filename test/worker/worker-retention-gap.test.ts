@@ -79,11 +79,15 @@ describe('A worker resuming behind the retained stream', () => {
     const late = await fx.service.create('late-comer');
 
     worker = await AppProcess.start('worker', 'gap-w1', env);
-    await eventually(
-      () => worker!.output,
-      (output) => output.includes('Repaired partition'),
-      { timeoutMs: 30_000 },
-    );
+    // Every gap is found at start, before reading; each partition found is then repaired.
+    const repairsDone = (text: string) => {
+      const gaps = Number(/^session_worker_retention_gaps_total (\d+)$/m.exec(text)?.[1] ?? -1);
+      const repairs = [
+        ...text.matchAll(/^session_worker_partition_repairs_total\{[^\n]*\} (\d+)$/gm),
+      ];
+      return gaps > 0 && repairs.reduce((n, [, count]) => n + Number(count), 0) === gaps;
+    };
+    await eventually(() => worker!.metrics(), repairsDone, { timeoutMs: 30_000 });
     expect(worker.output).toMatch(
       /Retention gap on .*trimmed before group session-projections read them/,
     );
