@@ -71,7 +71,7 @@ function createStreamsServer(
     unhandledPatterns: 'dead-letter',
     // Events lost to trimming: rebuild what they changed from the session keys.
     onRetentionGap: async (gap) => {
-      await repair.repairWithRetries(gap.partition);
+      await repair.schedule(gap.partition);
       metrics.repaired(gap.partition);
     },
   });

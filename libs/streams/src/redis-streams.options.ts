@@ -149,22 +149,28 @@ export interface RedisStreamsServerOptions extends RedisStreamsConnectionOptions
    */
   unhandledPatterns?: 'ack' | 'dead-letter';
   /**
-   * Called when a stream was trimmed past entries the group had not read (a consumer down for
-   * longer than the producer's retention): checked at start and on every claim tick. The group's
-   * read counter is corrected first, so its lag is right again. Errors thrown are logged.
+   * Called when a stream was trimmed past entries the group had not handled (a consumer down for
+   * longer than the producer's retention): unread ones, checked at start and on every claim tick
+   * (the group's read counter is corrected first, so its lag is right again), and pending ones
+   * found deleted. Errors thrown are logged.
    */
   onRetentionGap?: (gap: RedisStreamsRetentionGap) => void | Promise<void>;
 }
 
-/** Entries of a stream trimmed before the group read them (see `onRetentionGap`). */
+/** Entries of a stream trimmed before the group handled them (see `onRetentionGap`). */
 export interface RedisStreamsRetentionGap {
   stream: string;
   partition: number;
+  /**
+   * `unread`: trimmed before the group read them; `pending`: read by a consumer that died, then
+   * trimmed before anyone handled them (found by a re-read or a claim).
+   */
+  kind: 'unread' | 'pending';
   /** Entries never read; null when Redis could not tell (the group's read counter was unknown). */
   missed: number | null;
-  /** The group's last delivered id when the gap was found. */
+  /** The group's last delivered id when the gap was found ('' for `pending`). */
   lastDeliveredId: string;
-  /** The oldest entry still in the stream. */
+  /** The oldest entry still in the stream ('' when empty, and for `pending`). */
   firstRetainedId: string;
 }
 

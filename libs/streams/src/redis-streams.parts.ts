@@ -27,12 +27,14 @@ export function createServerParts(
 ): ServerParts {
   const partitions = new Map(streams.map((stream, index) => [stream, index]));
   const groups = new ConsumerGroups(runtime, streams);
-  const acknowledger = new Acknowledger(runtime, groups, counters);
+  const retention = new RetentionGaps(runtime, streams, counters);
+  const acknowledger = new Acknowledger(runtime, groups, counters, (stream, ids) =>
+    retention.trimmedPending(stream, ids.length),
+  );
   const deadLetterer = new DeadLetterer(runtime, counters);
   const gate = new CapacityGate(runtime.config.concurrency);
   const processor = new EntryProcessor(runtime, host, acknowledger, deadLetterer, counters, gate);
   const dispatcher = new Dispatcher(runtime, partitions, processor, acknowledger, counters, gate);
-  const retention = new RetentionGaps(runtime, streams, counters);
   const claimer = new Claimer(runtime, streams, dispatcher, acknowledger, groups, () =>
     retention.checkInBackground(),
   );

@@ -46,6 +46,23 @@ export class RetentionGaps {
     return gaps;
   }
 
+  /**
+   * Pending entries found trimmed (read, never handled: the consumer holding them died and the
+   * stream was trimmed before they were claimed): lost like unread ones, reported the same way.
+   */
+  trimmedPending(stream: string, count: number): void {
+    const partition = this.streams.indexOf(stream);
+    if (partition < 0 || count <= 0) return;
+    this.found({
+      stream,
+      partition,
+      kind: 'pending',
+      missed: count,
+      lastDeliveredId: '',
+      firstRetainedId: '',
+    });
+  }
+
   /** Settles when the `onRetentionGap` calls made so far have. */
   async idle(): Promise<void> {
     await Promise.all([...this.reported]);
@@ -55,7 +72,7 @@ export class RetentionGaps {
     stream: string,
     partition: number,
   ): Promise<RedisStreamsRetentionGap | undefined> {
-    const { config, logger } = this.runtime;
+    const { config } = this.runtime;
     const script = loadScript('checkRetentionGap-1.lua');
     const reply = await runScript(
       this.runtime.commands(),
@@ -68,19 +85,27 @@ export class RetentionGaps {
     const gap: RedisStreamsRetentionGap = {
       stream,
       partition,
+      kind: 'unread',
       missed,
       lastDeliveredId: String(reply[1]),
       firstRetainedId: String(reply[2]),
     };
+    this.found(gap);
+    return gap;
+  }
+
+  private found(gap: RedisStreamsRetentionGap): void {
+    const { missed, kind } = gap;
     this.counters.retentionGaps++;
     this.counters.missedEntries += missed ?? 0;
-    logger.error(
-      `Retention gap on ${stream}: ${missed ?? 'an unknown number of'} entr${missed === 1 ? 'y was' : 'ies were'} ` +
-        `trimmed before group ${config.group} read them (last delivered ${gap.lastDeliveredId}, ` +
-        `oldest retained ${gap.firstRetainedId || 'none'})`,
-    );
+    const what =
+      kind === 'pending'
+        ? `${missed} pending entr${missed === 1 ? 'y was' : 'ies were'} trimmed before being handled`
+        : `${missed ?? 'an unknown number of'} entr${missed === 1 ? 'y was' : 'ies were'} trimmed ` +
+          `before group ${this.runtime.config.group} read them (last delivered ${gap.lastDeliveredId}, ` +
+          `oldest retained ${gap.firstRetainedId || 'none'})`;
+    this.runtime.logger.error(`Retention gap on ${gap.stream}: ${what}`);
     this.report(gap);
-    return gap;
   }
 
   private report(gap: RedisStreamsRetentionGap): void {

@@ -32,12 +32,36 @@ export interface PartitionRepairReport {
 @Injectable()
 export class PartitionRepair {
   private readonly logger = new Logger('PartitionRepair');
+  /** Per partition: the repair running, and the one queued behind it (at most one). */
+  private readonly running = new Map<number, Promise<PartitionRepairReport>>();
+  private readonly queued = new Map<number, Promise<PartitionRepairReport>>();
 
   constructor(
     private readonly store: SessionStore,
     private readonly index: SessionIndex,
     private readonly limits: SessionLimitService,
   ) {}
+
+  /**
+   * Repairs a partition after a gap: gaps reported while its repair runs share one more run
+   * after it (it may have read the keys before their change), never more.
+   */
+  schedule(partition: number): Promise<PartitionRepairReport> {
+    const queued = this.queued.get(partition);
+    if (queued) return queued;
+    const before = this.running.get(partition)?.catch(() => undefined) ?? Promise.resolve();
+    const next = before.then(() => {
+      this.queued.delete(partition);
+      const run = this.repairWithRetries(partition);
+      this.running.set(partition, run);
+      void run
+        .catch(() => undefined)
+        .finally(() => this.running.get(partition) === run && this.running.delete(partition));
+      return run;
+    });
+    this.queued.set(partition, next);
+    return next;
+  }
 
   /**
    * `repair`, tried again while Redis fails (1 s doubling, `attempts` in all): the gap is reported
