@@ -139,8 +139,9 @@ export class EntryProcessor {
     this.runtime.logger.debug(
       `No event handler for pattern "${pattern}" (${entry.stream} ${entry.id}); acknowledged`,
     );
-    await this.acknowledger.ack(entry);
+    // Counted first, as `processed` is: ignored whether or not its XACK gets through.
     this.counters.ignored++;
+    await this.acknowledger.ack(entry);
     this.counters.lastProgressAt = Date.now();
   }
 
