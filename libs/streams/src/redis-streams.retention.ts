@@ -13,7 +13,6 @@ export const GAP_CHECK_MAX_LAG = 10_000;
  * claim tick.
  */
 export class RetentionGaps {
-  private readonly reported = new Set<Promise<void>>();
   private running: Promise<unknown> | undefined;
 
   constructor(
@@ -63,11 +62,6 @@ export class RetentionGaps {
     });
   }
 
-  /** Settles when the `onRetentionGap` calls made so far have. */
-  async idle(): Promise<void> {
-    await Promise.all([...this.reported]);
-  }
-
   private async checkStream(
     stream: string,
     partition: number,
@@ -111,12 +105,11 @@ export class RetentionGaps {
   private report(gap: RedisStreamsRetentionGap): void {
     const handler = this.runtime.config.onRetentionGap;
     if (!handler) return;
-    const call: Promise<void> = Promise.resolve()
+    // Not awaited: a long repair must not hold up the check (or the start-up) that found it.
+    void Promise.resolve()
       .then(() => handler(gap))
       .catch((err: unknown) =>
         this.runtime.logger.error(`onRetentionGap for ${gap.stream} failed: ${describeError(err)}`),
-      )
-      .finally(() => this.reported.delete(call));
-    this.reported.add(call);
+      );
   }
 }
