@@ -29,7 +29,7 @@ describe('A poison event (worker process)', () => {
     await fx.close();
   });
 
-  it('lands in the dead-letter stream after N tries while the other events keep flowing', async () => {
+  it('lands in the dead-letter stream at once (it cannot be read, retrying cannot help) while the other events keep flowing', async () => {
     const keys = fx.service.keys;
     const partition = keys.partitionOf('alice');
     const stream = keys.events(partition);
@@ -65,7 +65,7 @@ describe('A poison event (worker process)', () => {
     for (let i = 0; i < fields.length; i += 2) record[fields[i]] = fields[i + 1];
     expect(JSON.stringify(record)).toContain(poisonId!);
     expect(JSON.stringify(record)).toMatch(/Unsupported schema version 99/);
-    expect(JSON.stringify(record)).toMatch(/"?3"?/);
+    expect(record).toMatchObject({ deliveryCount: '1', reason: 'permanent' });
     // Acknowledged: nothing of the group is pending any more.
     const pending = (await fx.redis.xpending(stream, 'session-projections')) as [
       number,

@@ -171,7 +171,13 @@ export class RedisStreamsServer
   /** Counters since creation, plus what is held and running now. */
   stats(): RedisStreamsStats {
     const inFlight = this.parts?.dispatcher.inFlight ?? 0;
-    return { ...this.counters, inFlight, running: this.parts?.processor.running ?? 0 };
+    return {
+      ...this.counters,
+      deadLetteredByReason: { ...this.counters.deadLetteredByReason },
+      inFlight,
+      running: this.parts?.processor.running ?? 0,
+      stuck: this.parts?.processor.stuck ?? 0,
+    };
   }
 
   /** Server features detected at start. */
@@ -289,6 +295,8 @@ export class RedisStreamsServer
       clients.forEach((c) => c.disconnect());
       throw err;
     }
+    // Before the first read: a consumer resuming behind the retention says so at once.
+    await parts.retention.check();
   }
 
   protected async shutdown(): Promise<void> {

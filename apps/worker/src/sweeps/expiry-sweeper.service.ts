@@ -72,7 +72,10 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
       prefix: this.prefix,
       concurrency: 1,
     });
-    this.worker.on('failed', (_job, error) => this.logger.warn(`Sweep failed: ${error.message}`));
+    this.worker.on('failed', (_job, error) => {
+      this.metrics.sweepFailed();
+      this.logger.warn(`Sweep failed: ${error.message}`);
+    });
     // BullMQ retries its blocking fetch at once: while Redis refuses it, one line per 10 s.
     this.worker.on('error', (error) => this.warnThrottled('worker', error.message));
     // Normally done before the worker starts consuming; while Redis is away BullMQ's commands
