@@ -120,4 +120,4 @@ export function cookieAttributes(setCookie: string): Map<string, string> {
   );
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from '../support/sleep';

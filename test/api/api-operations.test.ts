@@ -47,6 +47,17 @@ describe('api operations and bad input (real Redis)', () => {
     expect(response.body).toMatchObject({ status: 'ok', details: { redis: { status: 'up' } } });
   });
 
+  it('GET /health/live and /health/ready answer 200 with every check up', async () => {
+    const live = await fx.http().get('/health/live').expect(200);
+    expect(live.body).toEqual({ status: 'ok', checks: { shutdown: 'up', eventLoop: 'up' } });
+    expect(live.headers['cache-control']).toBe('no-store');
+    const ready = await fx.http().get('/health/ready').expect(200);
+    expect(ready.body).toEqual({
+      status: 'ok',
+      checks: { shutdown: 'up', redis: 'up', invalidations: 'up', deploymentSettings: 'up' },
+    });
+  });
+
   it('GET /metrics exposes process, HTTP and session metrics', async () => {
     const alice = await fx.login('alice');
     await fx.http().post('/auth/login').send({ userId: 'alice', password: 'wrong' }).expect(401);
@@ -109,6 +120,8 @@ describe('api operations and bad input (real Redis)', () => {
         'DELETE /admin/users/{userId}/sessions',
         'GET /ping',
         'GET /health',
+        'GET /health/live',
+        'GET /health/ready',
         'GET /metrics',
       ].sort(),
     );

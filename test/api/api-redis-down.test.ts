@@ -47,6 +47,14 @@ describe('api when Redis goes away (private redis-server)', () => {
       details: { redis: { status: 'down' } },
     });
     expect(health.ms).toBeLessThan(FAST_MS);
+    // Ready says why it is not, live says the process itself is fine (no restart would help).
+    const ready = await fx.http().get('/health/ready').expect(503);
+    expect(ready.body).toMatchObject({
+      status: 'error',
+      reason: 'Redis does not answer',
+      checks: { shutdown: 'up', redis: 'down' },
+    });
+    await fx.http().get('/health/live').expect(200);
 
     const me = await timed(() =>
       fx.http().get('/auth/me').set('Authorization', `Bearer ${alice.token}`),
@@ -117,6 +125,18 @@ describe('api started while Redis is unreachable', () => {
     const health = await timed(() => fx.http().get('/health'));
     expect(health.result.status).toBe(503);
     expect(health.ms).toBeLessThan(FAST_MS);
+    const ready = await fx.http().get('/health/ready').expect(503);
+    expect(ready.body).toEqual({
+      status: 'error',
+      reason: 'Redis does not answer',
+      checks: {
+        shutdown: 'up',
+        redis: 'down',
+        invalidations: 'down',
+        deploymentSettings: 'down',
+      },
+    });
+    await fx.http().get('/health/live').expect(200);
     const token = `0-00000000-0000-4000-8000-000000000000.${'A'.repeat(43)}`;
     const me = await timed(() => fx.http().get('/auth/me').set('x-session-id', token));
     expect(me.result.status).toBe(503);

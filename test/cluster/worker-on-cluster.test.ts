@@ -80,5 +80,8 @@ describe('worker on a 3-master Redis Cluster (real processes)', () => {
     }
     expect(await worker.healthy()).toBe(true);
     expect(await worker.metrics()).toMatch(/session_worker_swept_total\{outcome="expired"\} [1-9]/);
+    // The retention-gap check (a script per partition, on every master) ran without a failure.
+    expect(worker.output).not.toMatch(/Retention check of .* failed/);
+    expect(await worker.metrics()).toMatch(/session_worker_retention_gaps_total 0/);
   });
 });

@@ -1,7 +1,11 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { CONFIG_VARIABLE_NAMES } from '../../apps/api/src/config';
+import { freePort } from '../support/free-port';
+import { CONFIG_VARIABLE_NAMES, CONFIG_VARIABLES } from '../../apps/api/src/config';
 import { WORKER_CONFIG_VARIABLES } from '../../apps/worker/src/worker.config';
 
 /**
@@ -20,6 +24,7 @@ interface Service {
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
+  stop_grace_period?: string;
   secrets?: string[];
 }
 
@@ -44,6 +49,35 @@ function builtEntry(project: string): string {
 const apis = ['api-1', 'api-2'];
 const workers = ['worker-1', 'worker-2'];
 const workerVariables = WORKER_CONFIG_VARIABLES.map((v) => v.name);
+
+/** A compose duration ('10s', '1m30s', '500ms') in ms. */
+function durationMs(value: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  expect(parts.map((p) => p[0]).join('')).toBe(value);
+  return parts.reduce((sum, [, n, unit]) => sum + Number(n) * units[unit], 0);
+}
+
+/** The default of a variable as the app's config table lists it. */
+function defaultOf(variables: readonly { name: string; default?: string }[], name: string): string {
+  const found = variables.find((v) => v.name === name);
+  if (found?.default === undefined) throw new Error(`${name} has no default`);
+  return found.default;
+}
+
+/**
+ * The shutdown timeout a service runs with must fit in its stop grace period (Docker's SIGKILL
+ * comes after it), with a margin of at least 1 s and at most 5 s (a long grace only delays a
+ * deploy when the process has already given up).
+ */
+function expectGraceFits(service: Service, timeoutMs: number): void {
+  const graceMs = durationMs(service.stop_grace_period ?? '10s');
+  expect({
+    timeoutMs,
+    graceMs,
+    fits: graceMs - timeoutMs >= 1000 && graceMs - timeoutMs <= 5000,
+  }).toEqual({ timeoutMs, graceMs, fits: true });
+}
 
 describe('docker-compose.yml agrees with the code', () => {
   it('has Redis 7 with persistence, two api replicas and two worker replicas', () => {
@@ -74,7 +108,13 @@ describe('docker-compose.yml agrees with the code', () => {
       expect(api.ports ?? []).toEqual([]);
       expect(env.TRUST_PROXY).toBe('1');
       expect(nginx).toContain(`server ${name}:${port}`);
-      expect(api.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${port}/health`);
+      // Readiness: the proxy waits for it (depends_on … service_healthy).
+      expect(api.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${port}/health/ready`);
+      expect(api.healthcheck?.test.slice(0, 2)).toEqual(['CMD', 'node']);
+      const timeoutMs = Number(
+        env.SHUTDOWN_TIMEOUT_MS ?? defaultOf(CONFIG_VARIABLES, 'SHUTDOWN_TIMEOUT_MS'),
+      );
+      expectGraceFits(api, timeoutMs);
       expect(env.REDIS_URL).toBe('redis://redis:6379');
       expect(api.depends_on?.redis.condition).toBe('service_healthy');
       expect(api.command).toEqual(['node', builtEntry('api')]);
@@ -88,8 +128,14 @@ describe('docker-compose.yml agrees with the code', () => {
       const env = worker.environment ?? {};
       for (const variable of Object.keys(env)) expect(workerVariables).toContain(variable);
       expect(worker.healthcheck?.test.join(' ')).toContain(
-        `http://127.0.0.1:${env.WORKER_PORT}/health`,
+        `http://127.0.0.1:${env.WORKER_PORT}/health/ready`,
       );
+      expect(worker.healthcheck?.test.slice(0, 2)).toEqual(['CMD', 'node']);
+      const timeoutMs = Number(
+        env.WORKER_SHUTDOWN_TIMEOUT_MS ??
+          defaultOf(WORKER_CONFIG_VARIABLES, 'WORKER_SHUTDOWN_TIMEOUT_MS'),
+      );
+      expectGraceFits(worker, timeoutMs);
       expect(worker.depends_on?.redis.condition).toBe('service_healthy');
       expect(worker.command).toEqual(['node', builtEntry('worker')]);
     },
@@ -193,5 +239,51 @@ describe('Dockerfile', () => {
     const runtime = dockerfile.split(/^FROM\s+\S+\s+AS\s+runtime/im)[1] ?? '';
     const copies = [...runtime.matchAll(/^COPY\s+--from=build\s+(\S+)/gim)].map((m) => m[1]);
     expect(copies.sort()).toEqual(['/app/dist', '/app/node_modules', '/app/package.json']);
+  });
+
+  describe('HEALTHCHECK', () => {
+    const line = /^HEALTHCHECK\s+(.*?)\s+CMD\s+(\[.*\])$/m.exec(dockerfile.replace(/\\\n\s*/g, ''));
+    const command = JSON.parse(line?.[2] ?? '[]') as string[];
+    let server: Server;
+    let answer = 200;
+
+    beforeAll(async () => {
+      server = createServer((_req, res) =>
+        res.writeHead(_req.url === '/health/ready' ? answer : 404).end(),
+      );
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    });
+    afterAll(async () => {
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    /** Runs the image's health check command here, as Docker would in the container. */
+    function runCheck(env: Record<string, string>): Promise<number | null> {
+      const [program, ...args] = command;
+      const child = spawn(program === 'node' ? process.execPath : program, args, {
+        env: { PATH: process.env.PATH ?? '', ...env },
+        stdio: 'ignore',
+      });
+      return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    }
+
+    it('runs node (no curl or wget in the image) against /health/ready, with a timeout', () => {
+      expect(line?.[1]).toMatch(/--timeout=\d+s/);
+      expect(command.slice(0, 2)).toEqual(['node', '-e']);
+      expect(command[2]).toContain('/health/ready');
+      expect(dockerfile).not.toMatch(/HEALTHCHECK.*(curl|wget)/);
+    });
+
+    it('passes when the api or the worker is ready, fails on 503 or when nothing answers', async () => {
+      const port = String((server.address() as AddressInfo).port);
+      const closed = String(await freePort()); // free a moment ago: nothing listens
+      answer = 200;
+      expect(await runCheck({ PORT: port, WORKER_PORT: closed })).toBe(0);
+      expect(await runCheck({ PORT: closed, WORKER_PORT: port })).toBe(0);
+      answer = 503;
+      expect(await runCheck({ PORT: port, WORKER_PORT: closed })).toBe(1);
+      expect(await runCheck({ PORT: closed, WORKER_PORT: port })).toBe(1);
+      expect(await runCheck({ PORT: closed, WORKER_PORT: closed })).toBe(1);
+    });
   });
 });

@@ -112,4 +112,4 @@ export function otherSessionId(sessionId: string): string {
   return sessionId.slice(0, -1) + (sessionId.endsWith('0') ? '1' : '0');
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from '../support/sleep';

@@ -29,7 +29,7 @@ describe('A poison event (worker process)', () => {
     await fx.close();
   });
 
-  it('lands in the dead-letter stream after N tries while the other events keep flowing', async () => {
+  it('lands in the dead-letter stream at once (it cannot be read, retrying cannot help) while the other events keep flowing', async () => {
     const keys = fx.service.keys;
     const partition = keys.partitionOf('alice');
     const stream = keys.events(partition);
@@ -65,13 +65,15 @@ describe('A poison event (worker process)', () => {
     for (let i = 0; i < fields.length; i += 2) record[fields[i]] = fields[i + 1];
     expect(JSON.stringify(record)).toContain(poisonId!);
     expect(JSON.stringify(record)).toMatch(/Unsupported schema version 99/);
-    expect(JSON.stringify(record)).toMatch(/"?3"?/);
-    // Acknowledged: nothing of the group is pending any more.
-    const pending = (await fx.redis.xpending(stream, 'session-projections')) as [
-      number,
-      ...unknown[],
-    ];
-    expect(pending[0]).toBe(0);
+    expect(record).toMatchObject({ deliveryCount: '1', reason: 'permanent' });
+    // Acknowledged: nothing of the group stays pending (Alice's event's ack is batched, so it
+    // may trail her indexing by a moment).
+    await eventually(
+      async () =>
+        ((await fx.redis.xpending(stream, 'session-projections')) as [number, ...unknown[]])[0],
+      (pending) => pending === 0,
+      { timeoutMs: 5000 },
+    );
     expect(await worker.metrics()).toMatch(
       new RegExp(`session_worker_dead_letters\\{stream="${stream.replace(/[{}]/g, '\\$&')}"\\} 1`),
     );

@@ -29,7 +29,9 @@ export function configureApp(app: INestApplication): void {
     new ApiExceptionFilter(app.getHttpAdapter()),
     new SessionErrorFilter(app.getHttpAdapter()),
   );
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // Exit code 0 after a clean stop (process.exit(), 'exit' handlers run) rather than death by
+  // the re-raised signal: a supervisor tells a clean stop from a crash by the code.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   if (config.docs.enabled) setupSwagger(app);
 }
 

@@ -8,7 +8,7 @@ import {
 import { APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
-import { sessionOptionsFromEnv } from '@app/config';
+import { ProcessLiveness, sessionOptionsFromEnv } from '@app/config';
 import { SessionGuard, SessionModule, type SessionModuleOptions } from '@app/session';
 import { AdminController } from './admin/admin.controller';
 import { API_CONFIG, ROOT_LOGGER } from './api.constants';
@@ -16,6 +16,7 @@ import { AuthController } from './auth/auth.controller';
 import { LoginRateLimiter } from './auth/login-rate-limiter';
 import type { ApiConfig } from './config';
 import { HealthModule } from './health/health.module';
+import { ProbesController } from './health/probes.controller';
 import { ALL_ROUTES } from './http/all-routes';
 import { CrossSiteCookieWritesMiddleware, CrossSiteRequests } from './http/cross-site-requests';
 import { GracefulShutdown } from './http/graceful-shutdown';
@@ -50,8 +51,20 @@ export class AppModule implements NestModule {
         MetricsModule,
         HealthModule,
       ],
-      controllers: [AuthController, SessionsController, AdminController, PingController],
+      controllers: [
+        AuthController,
+        SessionsController,
+        AdminController,
+        PingController,
+        ProbesController,
+      ],
       providers: [
+        // In the root module: its destroy hook runs first on shutdown (readiness 503 at once),
+        // then waits SHUTDOWN_DELAY_MS while the api still serves.
+        {
+          provide: ProcessLiveness,
+          useFactory: () => new ProcessLiveness({ drainDelayMs: config.shutdownDelayMs }),
+        },
         { provide: API_CONFIG, useValue: config },
         { provide: ROOT_LOGGER, useValue: logger },
         { provide: UsersRepository, useFactory: () => UsersRepository.load(config.usersFile) },

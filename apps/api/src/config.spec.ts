@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       sessionWriteRateLimit: 60,
       bodyLimitBytes: 32_768,
       shutdownTimeoutMs: 8000,
+      shutdownDelayMs: 0,
       streamPartitions: 16,
       logLevel: 'info',
     });
@@ -74,11 +75,12 @@ describe('loadConfig', () => {
       SESSION_STREAM_PARTITIONS: '32',
       LOG_LEVEL: 'DEBUG',
       SHUTDOWN_TIMEOUT_MS: '20000',
+      SHUTDOWN_DELAY_MS: '5000',
     });
     expect(config).toEqual({
       nodeEnv: 'development',
       port: 8080,
-      httpAdapter: 'fastify',
+      httpAdapter: 'express',
       redisUrl: 'rediss://user:pw@redis.internal:6380/2',
       redisClusterNodes: null,
       sessionPrefix: 'app.sess',
@@ -97,9 +99,19 @@ describe('loadConfig', () => {
       sessionWriteRateLimit: 60,
       bodyLimitBytes: 32_768,
       shutdownTimeoutMs: 20_000,
+      shutdownDelayMs: 5000,
       streamPartitions: 32,
       logLevel: 'debug',
     });
+  });
+
+  it('refuses a shutdown delay that would leave the drain less than half the timeout', () => {
+    expect(() => load({ SHUTDOWN_TIMEOUT_MS: '8000', SHUTDOWN_DELAY_MS: '4001' })).toThrow(
+      /SHUTDOWN_DELAY_MS: must be at most half of SHUTDOWN_TIMEOUT_MS/,
+    );
+    expect(load({ SHUTDOWN_TIMEOUT_MS: '8000', SHUTDOWN_DELAY_MS: '4000' }).shutdownDelayMs).toBe(
+      4000,
+    );
   });
 
   it('defaults the Secure cookie flag off only for NODE_ENV=development, and lets it be set', () => {

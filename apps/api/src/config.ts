@@ -44,6 +44,9 @@ export interface ApiConfig extends SessionEnvConfig {
   allowedOrigins: string[];
   /** The api exits within this after SIGTERM/SIGINT; in-flight requests get most of it. */
   shutdownTimeoutMs: number;
+  /** After SIGTERM/SIGINT, serving on with /health/ready 503 this long before closing (part of
+   * shutdownTimeoutMs). */
+  shutdownDelayMs: number;
 }
 
 /** Every environment variable the api reads, with its default. */
@@ -122,6 +125,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
       'the api exits within this after SIGTERM/SIGINT (inside Docker’s 10 s grace); in-flight requests get most of it',
   },
   {
+    name: 'SHUTDOWN_DELAY_MS',
+    default: '0',
+    description:
+      'after SIGTERM/SIGINT the api keeps serving this long with /health/ready answering 503, so a load balancer stops routing to it before it closes (Kubernetes: a few seconds); part of SHUTDOWN_TIMEOUT_MS, at most half of it',
+  },
+  {
     name: 'ALLOWED_ORIGINS',
     default: undefined,
     description:
@@ -164,8 +173,21 @@ export function loadConfig(env: Env = process.env): ApiConfig {
     allowedOrigins: allowedOrigins(reader),
     sessionWriteRateLimit: reader.integer('SESSION_WRITE_RATE_LIMIT', 0, 1_000_000),
     bodyLimitBytes: reader.integer('BODY_LIMIT_BYTES', 1024, 10 * 1024 * 1024),
-    shutdownTimeoutMs: reader.integer('SHUTDOWN_TIMEOUT_MS', 1000, 600_000),
+    ...shutdownTimes(reader),
   };
+}
+
+/** The delay comes out of the timeout, and must leave the drain most of it. */
+function shutdownTimes(reader: EnvReader): { shutdownTimeoutMs: number; shutdownDelayMs: number } {
+  const shutdownTimeoutMs = reader.integer('SHUTDOWN_TIMEOUT_MS', 1000, 600_000);
+  const shutdownDelayMs = reader.integer('SHUTDOWN_DELAY_MS', 0, 300_000);
+  if (shutdownDelayMs > shutdownTimeoutMs / 2) {
+    throw new ConfigError(
+      'SHUTDOWN_DELAY_MS',
+      `must be at most half of SHUTDOWN_TIMEOUT_MS (${shutdownTimeoutMs}), got ${shutdownDelayMs}`,
+    );
+  }
+  return { shutdownTimeoutMs, shutdownDelayMs };
 }
 
 /** Each as a browser sends it in `Origin`: scheme://host[:port], lower case, no path. */

@@ -16,7 +16,9 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(WorkerModule.forConfig(config), {
     logger: new PinoNestLogger(root),
   });
-  app.enableShutdownHooks();
+  // Exit code 0 after a clean stop (process.exit(), 'exit' handlers run) rather than death by
+  // the re-raised signal: a supervisor tells a clean stop from a crash by the code.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   armShutdownDeadline(config.shutdownTimeoutMs, (message) => root.error(message));
   app.connectMicroservice(
     { strategy: app.get<RedisStreamsServer>(WORKER_STREAMS_SERVER) },
@@ -25,11 +27,20 @@ async function bootstrap(): Promise<void> {
   // Start-up checks (options, the deployment's partition count) run before the consumer reads
   // or creates anything: startAllMicroservices() alone would start it before the module hooks.
   await app.init();
-  await app.startAllMicroservices();
-  // Loopback unless WORKER_HOST says otherwise: health and metrics are for the operator.
+  // Health first, so it answers while the consumer connects (/health/ready 503 until it reads);
+  // loopback unless WORKER_HOST says otherwise.
   await app.listen(config.port, config.host);
+  Logger.log(`Worker ${config.consumerName}: health on ${config.host}:${config.port}`, 'Worker');
+  try {
+    await app.startAllMicroservices();
+  } catch (error) {
+    // The consumer does not wait for a Redis it cannot reach at start: exit 1, and the
+    // orchestrator restarts the worker (with its back-off) until Redis is there.
+    root.error(`Cannot start consuming: ${(error as Error).message}; exiting`);
+    throw error;
+  }
   Logger.log(
-    `Worker ${config.consumerName} consuming ${config.streamPartitions} partitions; health on ${config.host}:${config.port}`,
+    `Worker ${config.consumerName} consuming ${config.streamPartitions} partitions`,
     'Worker',
   );
 }

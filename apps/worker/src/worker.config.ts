@@ -53,6 +53,17 @@ export const WORKER_CONFIG_VARIABLES: readonly ConfigVariable[] = [
       'the worker exits within this after SIGTERM/SIGINT (inside Docker’s 10 s grace); unfinished entries stay pending',
   },
   {
+    name: 'WORKER_HANDLER_TIMEOUT_MS',
+    default: '10000',
+    description:
+      'longest an event handler may run; then its event is released to another replica (or dead-lettered on its last delivery); 0 = no limit',
+  },
+  {
+    name: 'WORKER_PROGRESS_TIMEOUT_MS',
+    default: '60000',
+    description: '/health answers 503 when events are waiting and none was settled for this long',
+  },
+  {
     name: 'SESSION_SWEEP_BATCH',
     default: '500',
     description: 'expiry entries swept per partition per run',
@@ -69,6 +80,8 @@ export interface WorkerConfig extends SessionEnvConfig {
   maxDeliveries: number;
   claimIdleMs: number;
   shutdownTimeoutMs: number;
+  handlerTimeoutMs: number;
+  progressTimeoutMs: number;
   sweepBatch: number;
 }
 
@@ -87,6 +100,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     maxDeliveries: reader.integer('WORKER_MAX_DELIVERIES', 1, 1000),
     claimIdleMs: reader.integer('WORKER_CLAIM_IDLE_MS', 1000, 86_400_000),
     shutdownTimeoutMs: reader.integer('WORKER_SHUTDOWN_TIMEOUT_MS', 0, 600_000),
+    handlerTimeoutMs: reader.integer('WORKER_HANDLER_TIMEOUT_MS', 0, 3_600_000),
+    progressTimeoutMs: reader.integer('WORKER_PROGRESS_TIMEOUT_MS', 1000, 86_400_000),
     sweepBatch: reader.integer('SESSION_SWEEP_BATCH', 1, 100_000),
   };
 }

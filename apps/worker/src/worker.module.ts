@@ -1,11 +1,15 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { SessionModule, SessionStore } from '@app/session';
-import { sessionOptionsFromEnv } from '@app/config';
+import { eventUserId, SessionModule, SessionStore } from '@app/session';
+import { ProcessLiveness, sessionOptionsFromEnv } from '@app/config';
 import { RedisStreamsServer } from '@app/streams';
 import type { RedisOptions } from 'ioredis';
+import { ConsumerShutdown } from './consumer-shutdown';
+import { ConsumerState } from './health/consumer-state';
 import { WorkerHttpController } from './health/worker-http.controller';
+import { WorkerProbesController } from './health/worker-probes.controller';
+import { RedisClock } from './health/redis-clock';
 import { WorkerMetrics } from './health/worker-metrics';
-import { eventOrderingKey } from './projections/event-ordering-key';
+import { PartitionRepair } from './projections/partition-repair.service';
 import { SessionEventsController } from './projections/session-events.controller';
 import { SessionLimitService } from './projections/session-limit.service';
 import { SessionProjections } from './projections/session-projections';
@@ -39,7 +43,12 @@ function autoPipelining(config: WorkerConfig): { enableAutoPipelining: boolean }
 }
 
 /** The consumer of every partition stream: events in order per user, at least once. */
-function createStreamsServer(config: WorkerConfig, store: SessionStore): RedisStreamsServer {
+function createStreamsServer(
+  config: WorkerConfig,
+  store: SessionStore,
+  repair: PartitionRepair,
+  metrics: WorkerMetrics,
+): RedisStreamsServer {
   return new RedisStreamsServer({
     // Acks of many concurrent handlers are coalesced into fewer writes (standalone only: see
     // autoPipelining()).
@@ -58,7 +67,16 @@ function createStreamsServer(config: WorkerConfig, store: SessionStore): RedisSt
     shutdownTimeoutMs: Math.floor(config.shutdownTimeoutMs * 0.75),
     // A new group replays the retained history, so projections are built from scratch.
     startId: '0',
-    orderingKey: eventOrderingKey,
+    // Long and compact (storage format 2) events alike: one user's events one at a time.
+    orderingKey: (data) => eventUserId(data),
+    handlerTimeoutMs: config.handlerTimeoutMs,
+    // An event type this release does not know came from a newer one: kept for a replay.
+    unhandledPatterns: 'dead-letter',
+    // Events lost to trimming: rebuild what they changed from the session keys.
+    onRetentionGap: async (gap) => {
+      await repair.schedule(gap.partition);
+      metrics.repaired(gap.partition);
+    },
   });
 }
 
@@ -74,15 +92,21 @@ export class WorkerModule {
           cache: { enabled: false },
         }),
       ],
-      controllers: [SessionEventsController, WorkerHttpController],
+      controllers: [SessionEventsController, WorkerHttpController, WorkerProbesController],
       providers: [
+        // In the root module: its destroy hook runs first, so readiness is 503 from SIGTERM on.
+        { provide: ProcessLiveness, useFactory: () => new ProcessLiveness() },
         { provide: WORKER_CONFIG, useValue: config },
         {
           provide: WORKER_STREAMS_SERVER,
           useFactory: createStreamsServer,
-          inject: [WORKER_CONFIG, SessionStore],
+          inject: [WORKER_CONFIG, SessionStore, PartitionRepair, WorkerMetrics],
         },
+        ConsumerState,
+        ConsumerShutdown,
         WorkerMetrics,
+        RedisClock,
+        PartitionRepair,
         SessionLimitService,
         SessionProjections,
         ExpirySweeper,

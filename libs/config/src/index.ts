@@ -17,3 +17,11 @@ export {
   REDACTED,
   REDACTED_PATHS,
 } from './logging';
+export { LogThrottle } from './log-throttle';
+export { answerProbe, type ProbeProblems, probeReport, type ProbeReport } from './probe-report';
+export {
+  MAX_EVENT_LOOP_LAG_MS,
+  ProcessLiveness,
+  type ProcessLivenessOptions,
+} from './process-liveness';
+export { settledWithin } from './settled-within';

@@ -47,31 +47,36 @@ export interface LoggingConfig {
 
 /**
  * The root pino logger of a process. `extra` adds what one app needs (the api's request
- * serializers and request-id mixin). A `destination` (tests) always gets JSON lines.
+ * serializers and request-id mixin). A `destination` (tests) always gets JSON lines; 'stderr'
+ * is for command-line tools, whose stdout carries their report.
  */
 export function createRootLogger(
   config: LoggingConfig,
   extra: Partial<LoggerOptions> = {},
-  destination?: DestinationStream,
+  destination?: DestinationStream | 'stderr',
 ): Logger {
   const options: LoggerOptions = {
     level: config.logLevel,
     redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
     ...extra,
   };
-  if (destination) return pino(options, destination);
+  const toStderr = destination === 'stderr';
+  if (destination && !toStderr) return pino(options, destination);
   if (config.nodeEnv === 'development') {
     // In this thread and synchronous, not as a worker-thread transport: a process that stops
     // (or fails to start) soon after starting loses no line, and lines keep their order with
     // what else it prints. Development only, so its cost per line does not matter.
+    const output = toStderr ? process.stderr : process.stdout;
     const stream = pretty({
-      colorize: Boolean(process.stdout.isTTY), // no colour codes in a file or a pipe
+      colorize: Boolean(output.isTTY), // no colour codes in a file or a pipe
       translateTime: 'SYS:HH:MM:ss.l',
       sync: true,
+      destination: toStderr ? 2 : 1,
     });
     return pino(options, stream);
   }
-  return pino(options);
+  // Synchronous writes: a tool that calls process.exit() right after logging loses nothing.
+  return toStderr ? pino(options, pino.destination({ fd: 2, sync: true })) : pino(options);
 }
 
 type LogMethod = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';

@@ -56,6 +56,7 @@ export {
   SkipCsrf,
 } from './session.decorators';
 export { SessionGuard } from './session.guard';
+export { HEALTH_PING_TIMEOUT_MS, SessionHealth, type SessionReadiness } from './session-health';
 export { SessionModule, type SessionModuleAsyncOptions } from './session.module';
 export { SessionService } from './session.service';
 export type * from './session.types';

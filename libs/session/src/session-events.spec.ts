@@ -1,5 +1,6 @@
 import { UnsupportedEventError } from './errors';
 import {
+  eventUserId,
   COMPACT_EVENT_VERSION,
   eventSchemaLua,
   parseSessionEvent,
@@ -173,5 +174,16 @@ describe('eventSchemaLua', () => {
   it.each(SESSION_EVENT_TYPES)('lists the user id and every schema field of %s', (type) => {
     const names = ['userId', ...Object.keys(SESSION_EVENT_SCHEMA[type])];
     expect(lua).toContain(`['${type}'] = {${names.map((n) => `'${n}'`).join(', ')}},`);
+  });
+});
+
+describe('eventUserId', () => {
+  it('reads the user of a long and of a compact event, and nothing else', () => {
+    expect(eventUserId({ v: 1, type: 'session.created', userId: 'alice' })).toBe('alice');
+    expect(eventUserId({ v: 2, s: '0-x', u: 'bob', c: 1, e: 2, a: 3 })).toBe('bob');
+    expect(eventUserId({ v: 1, u: 'not-compact' })).toBeUndefined();
+    expect(eventUserId({ userId: 42 })).toBeUndefined();
+    expect(eventUserId('alice')).toBeUndefined();
+    expect(eventUserId(null)).toBeUndefined();
   });
 });

@@ -167,6 +167,18 @@ export function parseSessionEvent(value: unknown, entry?: EventEntry): SessionEv
 }
 
 /**
+ * The user of an event as stored, long (`userId`) or compact (`u`) form, without checking the
+ * rest: the worker's ordering key, read before the event is parsed.
+ */
+export function eventUserId(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const event = value as Record<string, unknown>;
+  const userId =
+    event.userId ?? (event.v === COMPACT_EVENT_VERSION ? event[COMPACT_NAMES.userId] : undefined);
+  return typeof userId === 'string' ? userId : undefined;
+}
+
+/**
  * The schema as Lua (the generated include `generated/eventSchema`): the version the scripts write
  * and the fields of each event type, the only ones `addEvent` copies into an event.
  */

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { UnsupportedEventError } from './errors';
 import type { ResolvedSessionOptions } from './session-options';
 import { SESSION_OPTIONS } from './session.constants';
 import type { SessionMeta } from './session.types';
@@ -40,7 +41,9 @@ export class SessionIndex {
 
   private partitionOfSession(sessionId: string): number {
     const partition = parseSessionId(sessionId, this.options.streamPartitions);
-    if (partition === null) throw new Error(`Not a session id of this deployment: ${sessionId}`);
+    // The same answer on every try: the worker dead-letters such an event at once.
+    if (partition === null)
+      throw new UnsupportedEventError(`Not a session id of this deployment: ${sessionId}`);
     return partition;
   }
 

@@ -6,6 +6,9 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { Cluster, Redis } from 'ioredis';
+// By path, not '@app/config': the library (and its testing kit) also loads where no path
+// aliases are set up, e.g. jest's globalSetup.
+import { LogThrottle } from '../../config/src/log-throttle';
 import type { ResolvedSessionOptions } from './session-options';
 import { SESSION_OPTIONS } from './session.constants';
 
@@ -57,7 +60,13 @@ export class SessionRedisLifecycle implements OnModuleInit, OnApplicationShutdow
       this.client =
         'url' in config ? new Redis(config.url, clientOptions) : new Redis(clientOptions);
     }
-    this.client.on('error', (error: Error) => this.logger.warn(`Redis: ${error.message}`));
+    // Every reconnect attempt fails while Redis is down: one line per 10 s, with a count.
+    const throttle = new LogThrottle();
+    this.client.on('error', (error: Error) => {
+      const line = throttle.line('error', `Redis: ${error.message}`);
+      if (line) this.logger.warn(line);
+    });
+    this.client.on('ready', () => throttle.reset('error'));
     this.owned = true;
   }
 

@@ -9,6 +9,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { DeploymentSettingsCheck } from './deployment-settings.check';
 import { LocalSessionCache } from './local-session-cache';
 import { SessionCookies } from './session-cookies';
+import { SessionHealth } from './session-health';
 import { SessionIndex } from './session-index';
 import { SessionStore } from './store/session-store';
 import {
@@ -49,6 +50,7 @@ const sharedProviders: Provider[] = [
   SessionCookies,
   SessionSockets,
   MiddlewareSessions,
+  SessionHealth,
 ];
 // The Redis client (SESSION_REDIS) stays inside: apps reach Redis through SessionStore's methods.
 const exported = [
@@ -60,6 +62,7 @@ const exported = [
   SessionCookies,
   SessionSockets,
   MiddlewareSessions,
+  SessionHealth,
 ];
 
 /**

@@ -1,4 +1,11 @@
 export { RedisStreamsClient } from './client-redis-streams';
+export {
+  type DeadLetter,
+  type DeadLetterSelection,
+  listDeadLetters,
+  REPLAY_OF_FIELD,
+  replayDeadLetters,
+} from './dead-letters';
 export { keySlot } from './redis-streams.cluster';
 export { readEntries, type ReadEntriesOptions, type StreamEntry } from './read-entries';
 export {
@@ -9,7 +16,11 @@ export {
   REDIS_STREAMS_TRANSPORT,
 } from './redis-streams.constants';
 export { RedisStreamsContext } from './redis-streams.context';
-export { DeadLetterAbortedError, RedisStreamsConfigError } from './redis-streams.errors';
+export {
+  DeadLetterAbortedError,
+  RedisStreamsConfigError,
+  RedisStreamsPermanentError,
+} from './redis-streams.errors';
 export {
   RedisStreamsEventsMap,
   RedisStreamsStatus,
@@ -21,8 +32,10 @@ export type {
   RedisStreamsClusterConnection,
   RedisStreamsConnection,
   RedisStreamsConnectionOptions,
+  RedisStreamsRetentionGap,
   RedisStreamsServerOptions,
 } from './redis-streams.options';
+export { DEAD_LETTER_REASONS, type DeadLetterReason } from './redis-streams.runtime';
 export {
   RedisStreamsServer,
   type RedisStreamsCapabilities,

@@ -18,6 +18,8 @@ export class Acknowledger {
     private readonly runtime: ServerRuntime,
     private readonly groups: ConsumerGroups,
     private readonly counters: StreamsCounters,
+    /** Told of pending entries found trimmed: read, never handled (a retention gap too). */
+    private readonly onTrimmed: (stream: string, ids: string[]) => void = () => undefined,
   ) {}
 
   /**
@@ -42,10 +44,11 @@ export class Acknowledger {
     }
   }
 
-  /** Entries deleted from the stream while pending: acknowledge, count, move on. */
+  /** Entries deleted from the stream while pending: acknowledge, count, report, move on. */
   skipTrimmed(stream: string, ids: string[]): void {
     const { logger, config } = this.runtime;
     this.counters.trimmed += ids.length;
+    this.counters.lastProgressAt = Date.now();
     logger.warn(
       `${ids.length} pending entr${ids.length === 1 ? 'y' : 'ies'} of ${stream} were trimmed; skipped`,
     );
@@ -55,6 +58,7 @@ export class Acknowledger {
       .catch((err: unknown) =>
         logger.error(`XACK of trimmed entries failed: ${describeError(err)}`),
       );
+    this.onTrimmed(stream, ids);
   }
 
   /** One XACK (XACKDEL … ACKED with `deleteAcked`) for a batch of entries of one stream. */

@@ -8,7 +8,7 @@ import type { HeldEntry, ServerRuntime } from './redis-streams.runtime';
 /**
  * Every `claimIntervalMs`: renews the leases of the entries this consumer holds (so a slow
  * handler is not taken over), then takes over entries idle for `claimIdleMs` (XAUTOCLAIM) from
- * dead consumers, as far as there is room.
+ * dead consumers, as far as there is room, then runs `afterTick` (the retention gap check).
  */
 export class Claimer {
   private timer: NodeJS.Timeout | undefined;
@@ -21,6 +21,8 @@ export class Claimer {
     private readonly dispatcher: Dispatcher,
     private readonly acknowledger: Acknowledger,
     private readonly groups: ConsumerGroups,
+    /** Called after each tick's claims (starts the retention gap check). */
+    private readonly afterTick: () => void = () => undefined,
   ) {}
 
   /** Runs a tick after `ms`, then one every `claimIntervalMs` until close(). */
@@ -49,9 +51,17 @@ export class Claimer {
     await this.run;
   }
 
-  /** Renews the leases of held entries, then takes over idle entries of dead consumers. */
+  /**
+   * Renews the leases of held entries, then takes over idle entries of dead consumers, then
+   * checks for retention gaps.
+   */
   async tick(): Promise<void> {
     await this.renewHeldLeases();
+    await this.claimIdle();
+    if (!this.runtime.isClosed()) this.afterTick();
+  }
+
+  private async claimIdle(): Promise<void> {
     const { config, clustered, logger } = this.runtime;
     for (const stream of this.streams) {
       const room = this.dispatcher.room;

@@ -15,6 +15,7 @@ export const REDIS_STREAMS_DEFAULTS = {
   maxDeliveries: 5,
   deadLetterMaxLen: 10_000,
   shutdownTimeoutMs: 10_000,
+  handlerTimeoutMs: 30_000,
   startId: '$',
   /** Producer side: how long emit() waits for a connection / an XADD reply. */
   clientTimeoutMs: 5_000,

@@ -14,7 +14,7 @@ describe('DeadLetterer', () => {
   it('adds the dead letter (capped with MAXLEN ~) and acknowledges the entry in one MULTI', async () => {
     const redis = new FakeRedis(() => 'OK');
     const { dlq, counters } = deadLetterer(redis, { deadLetterMaxLen: 100 });
-    await dlq.deadLetter(entry, fields, 'boom');
+    await dlq.deadLetter(entry, fields, 'boom', 'failed');
     const [xadd, xack] = redis.sent;
     expect(xadd.slice(0, 5)).toEqual(['XADD', 's:dead', 'MAXLEN', '~', 100]);
     const record = xadd.slice(6);
@@ -30,16 +30,18 @@ describe('DeadLetterer', () => {
       originalId: '5-0',
       group: 'g',
       consumer: 'c',
+      reason: 'failed',
     });
     expect(asObject.fields).toBeUndefined();
     expect(xack).toEqual(['XACK', 's', 'g', '5-0']);
     expect(counters.deadLettered).toBe(1);
+    expect(counters.deadLetteredByReason.failed).toBe(1);
   });
 
   it('keeps the raw fields of a malformed entry, and does not cap with deadLetterMaxLen 0', async () => {
     const redis = new FakeRedis(() => 'OK');
     const { dlq } = deadLetterer(redis, { deadLetterMaxLen: 0 });
-    await dlq.deadLetter(entry, { junk: 'x' }, 'no pattern', true);
+    await dlq.deadLetter(entry, { junk: 'x' }, 'no pattern', 'malformed');
     const xadd = redis.sent[0];
     expect(xadd.slice(0, 3)).toEqual(['XADD', 's:dead', '*']);
     expect(xadd.slice(-2)).toEqual(['fields', '{"junk":"x"}']);
@@ -51,7 +53,7 @@ describe('DeadLetterer', () => {
       return 1;
     });
     const { dlq, counters } = deadLetterer(redis);
-    await expect(dlq.deadLetter(entry, fields, 'boom')).rejects.toThrow('OOM');
+    await expect(dlq.deadLetter(entry, fields, 'boom', 'failed')).rejects.toThrow('OOM');
     expect(counters.deadLettered).toBe(0);
   });
 });

@@ -1,6 +1,11 @@
 import { DATA_FIELD, PATTERN_FIELD } from './redis-streams.constants';
 import { DeadLetterAbortedError } from './redis-streams.errors';
-import type { HeldEntry, ServerRuntime, StreamsCounters } from './redis-streams.runtime';
+import type {
+  DeadLetterReason,
+  HeldEntry,
+  ServerRuntime,
+  StreamsCounters,
+} from './redis-streams.runtime';
 
 /**
  * Moves an entry to its dead-letter stream: XADD (capped at about `deadLetterMaxLen`) and XACK
@@ -12,17 +17,18 @@ export class DeadLetterer {
     private readonly counters: StreamsCounters,
   ) {}
 
-  /** `malformed`: also store the raw fields (the entry could not be decoded). */
+  /** A `malformed` entry also keeps its raw fields (it could not be decoded). */
   async deadLetter(
     entry: HeldEntry,
     fields: Record<string, string>,
     error: string,
-    malformed = false,
+    reason: DeadLetterReason,
   ): Promise<void> {
     const { config, logger } = this.runtime;
     const target = config.deadLetterStream(entry.stream);
     const record = deadLetterRecord(entry, fields, error, config, Date.now());
-    if (malformed) record.push('fields', JSON.stringify(fields));
+    record.push('reason', reason);
+    if (reason === 'malformed') record.push('fields', JSON.stringify(fields));
     // A length backstop: a flood of poison entries must not fill Redis.
     const trim = config.deadLetterMaxLen > 0 ? ['MAXLEN', '~', config.deadLetterMaxLen] : [];
     const results = await this.runtime
@@ -35,7 +41,9 @@ export class DeadLetterer {
     if (failure) throw failure;
     if (!results) throw new DeadLetterAbortedError(entry.stream, entry.id);
     this.counters.deadLettered++;
-    logger.warn(`Dead-lettered ${entry.stream} ${entry.id} to ${target}: ${error}`);
+    this.counters.deadLetteredByReason[reason]++;
+    this.counters.lastProgressAt = Date.now();
+    logger.warn(`Dead-lettered ${entry.stream} ${entry.id} to ${target} (${reason}): ${error}`);
   }
 }
 

@@ -21,7 +21,8 @@ export type EntrySource = 'new' | 'pending' | 'claimed';
  * Takes read or claimed entries in charge: each entry once (the read loops and the claimer may
  * meet the same one), decoded and keyed synchronously so entries of one ordering key run one at
  * a time in stream order, and held (counted against `concurrency`, which pauses reading) until
- * its handling settled.
+ * its handling settled. Entries waiting for an in-place retry leave room (up to `concurrency` of
+ * them), so transient failures of some keys do not stop the others being read.
  */
 export class Dispatcher {
   private readonly held = new Map<string, HeldEntry>();
@@ -37,8 +38,10 @@ export class Dispatcher {
     private readonly processor: EntryProcessor,
     private readonly acknowledger: Acknowledger,
     private readonly counters: StreamsCounters,
+    /** Shared with the processor, which excuses the entries waiting for a retry. */
+    gate = new CapacityGate(runtime.config.concurrency),
   ) {
-    this.gate = new CapacityGate(runtime.config.concurrency);
+    this.gate = gate;
   }
 
   /** Entries held: queued or running. */
@@ -146,13 +149,13 @@ export class Dispatcher {
   /** Synchronous up to the chaining, so entries of one key keep the order they were read in. */
   private handle(entry: HeldEntry, fields: Record<string, string>): Promise<void> {
     const decoded = decodeEntry(fields);
-    if (!decoded.ok) return this.processor.deadLetter(entry, fields, decoded.reason, true);
+    if (!decoded.ok) return this.processor.deadLetter(entry, fields, decoded.reason, 'malformed');
     let orderingKey: string | undefined;
     try {
       orderingKey = this.runtime.config.orderingKey?.(decoded.data, decoded.pattern);
     } catch (err) {
       const why = `orderingKey failed: ${describeError(err)}`;
-      return this.processor.deadLetter(entry, fields, why, true);
+      return this.processor.deadLetter(entry, fields, why, 'malformed');
     }
     return this.ordering.run(orderingKey, () =>
       this.processor.process(entry, decoded.pattern, decoded.data, fields),

@@ -19,3 +19,17 @@ export class DeadLetterAbortedError extends Error {
     this.name = 'DeadLetterAbortedError';
   }
 }
+
+/**
+ * A handler error that retrying cannot cure (an event this release cannot read, a payload that
+ * breaks an invariant): the entry is dead-lettered at once, reason `permanent`. Any error with
+ * `permanent: true` counts (see the `isPermanentFailure` option).
+ */
+export class RedisStreamsPermanentError extends Error {
+  readonly permanent = true;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedisStreamsPermanentError';
+  }
+}

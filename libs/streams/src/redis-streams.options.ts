@@ -128,6 +128,50 @@ export interface RedisStreamsServerOptions extends RedisStreamsConnectionOptions
   deleteAcked?: boolean;
   /** Deserializer of `{ pattern, data }` (Nest's IncomingRequestDeserializer by default). */
   deserializer?: Deserializer;
+  /**
+   * Longest a handler may run (ms); 0 = no limit. A handler still running then is left to
+   * itself (its slot is given back, its result ignored) and its entry released: not
+   * acknowledged, its lease no longer renewed, so a claim (by any consumer) takes it after
+   * `claimIdleMs`; on its last delivery it is dead-lettered instead. Default 30000.
+   */
+  handlerTimeoutMs?: number;
+  /**
+   * Whether a handler's error is deterministic (retrying cannot help): such an entry is
+   * dead-lettered at once (reason `permanent`) instead of being retried. Default: an error (or
+   * Nest's `{ status, message }` error object) with `permanent: true`, as
+   * {@link RedisStreamsPermanentError} has.
+   */
+  isPermanentFailure?: (error: unknown) => boolean;
+  /**
+   * An entry whose pattern has no handler: `ack` (acknowledge, count as `ignored`, log at debug)
+   * or `dead-letter` (reason `unhandled`, to be replayed by a release that handles it). Default
+   * `ack`.
+   */
+  unhandledPatterns?: 'ack' | 'dead-letter';
+  /**
+   * Called when a stream was trimmed past entries the group had not handled (a consumer down for
+   * longer than the producer's retention): unread ones, checked at start and on every claim tick
+   * (the group's read counter is corrected first, so its lag is right again), and pending ones
+   * found deleted. Errors thrown are logged.
+   */
+  onRetentionGap?: (gap: RedisStreamsRetentionGap) => void | Promise<void>;
+}
+
+/** Entries of a stream trimmed before the group handled them (see `onRetentionGap`). */
+export interface RedisStreamsRetentionGap {
+  stream: string;
+  partition: number;
+  /**
+   * `unread`: trimmed before the group read them; `pending`: read by a consumer that died, then
+   * trimmed before anyone handled them (found by a re-read or a claim).
+   */
+  kind: 'unread' | 'pending';
+  /** Entries never read; null when Redis could not tell (the group's read counter was unknown). */
+  missed: number | null;
+  /** The group's last delivered id when the gap was found ('' for `pending`). */
+  lastDeliveredId: string;
+  /** The oldest entry still in the stream ('' when empty, and for `pending`). */
+  firstRetainedId: string;
 }
 
 /** Options of {@link RedisStreamsClient}. */
@@ -167,6 +211,17 @@ export interface ResolvedServerOptions {
   deleteAcked: boolean;
   retryAttempts: number;
   retryDelay: (attempt: number) => number;
+  handlerTimeoutMs: number;
+  isPermanentFailure: (error: unknown) => boolean;
+  unhandledPatterns: 'ack' | 'dead-letter';
+  onRetentionGap: ((gap: RedisStreamsRetentionGap) => void | Promise<void>) | undefined;
+}
+
+/** The default `isPermanentFailure`: the error says `permanent: true`. */
+export function isMarkedPermanent(error: unknown): boolean {
+  return (
+    typeof error === 'object' && error !== null && 'permanent' in error && error.permanent === true
+  );
 }
 
 function fail(message: string): never {
@@ -271,7 +326,21 @@ export function resolveServerOptions(options: RedisStreamsServerOptions): Resolv
     deleteAcked: options.deleteAcked ?? false,
     retryAttempts: options.retryAttempts ?? Number.POSITIVE_INFINITY,
     retryDelay: asDelay('retryDelay', options.retryDelay, defaultRetryDelay),
+    handlerTimeoutMs: integer(
+      'handlerTimeoutMs',
+      options.handlerTimeoutMs,
+      REDIS_STREAMS_DEFAULTS.handlerTimeoutMs,
+      0,
+    ),
+    isPermanentFailure: options.isPermanentFailure ?? isMarkedPermanent,
+    unhandledPatterns: unhandledPatterns(options.unhandledPatterns),
+    onRetentionGap: options.onRetentionGap,
   };
+}
+
+function unhandledPatterns(value: string | undefined): 'ack' | 'dead-letter' {
+  if (value === undefined || value === 'ack' || value === 'dead-letter') return value ?? 'ack';
+  fail(`unhandledPatterns must be 'ack' or 'dead-letter', got ${JSON.stringify(value)}`);
 }
 
 /** Resolves and checks the `streams` option: a non-empty list of distinct, non-empty names. */

@@ -9,7 +9,9 @@ import { Acknowledger } from './redis-streams.acknowledger';
 import { DeadLetterer } from './redis-streams.dead-letterer';
 import { ConsumerGroups } from './redis-streams.groups';
 import { EntryProcessor } from './redis-streams.processor';
+import { RedisStreamsPermanentError } from './redis-streams.errors';
 import { createCounters, type HeldEntry } from './redis-streams.runtime';
+import { CapacityGate } from './redis-streams.scheduler';
 
 /** Redis answering the lease script with `renewed` ids and everything else with OK. */
 function redisRenewing(renewed: (command: SentCommand) => string[]): FakeRedis {
@@ -54,6 +56,79 @@ describe('EntryProcessor', () => {
     await p.process(held(), 'unknown', {}, fields);
     expect(redis.names()).toEqual(['XACK']);
     expect(counters.ignored).toBe(1);
+  });
+
+  it('dead-letters an entry without a handler with unhandledPatterns "dead-letter"', async () => {
+    const redis = redisRenewing(() => []);
+    const { p, counters } = processor({}, redis, { unhandledPatterns: 'dead-letter' });
+    await p.process(held(), 'unknown', {}, fields);
+    expect(redis.names()).toEqual(['XADD', 'XACK']);
+    expect(redis.sent[0]).toEqual(expect.arrayContaining(['reason', 'unhandled']));
+    expect(counters).toMatchObject({ ignored: 0, deadLettered: 1 });
+  });
+
+  it('dead-letters a permanent failure at once, without retrying', async () => {
+    const redis = redisRenewing((c) => [String(c.at(-1))]);
+    const run = jest.fn(() => {
+      throw new RedisStreamsPermanentError('schema v9');
+    });
+    const { p, counters } = processor({ e: run }, redis);
+    await p.process(held(), 'e', {}, fields);
+    expect(run).toHaveBeenCalledTimes(1);
+    expect(redis.names()).toEqual(['XADD', 'XACK']);
+    expect(counters.deadLetteredByReason.permanent).toBe(1);
+  });
+
+  it('releases an entry whose handler times out: no ack, no retry, not held; dead-letters it on its last delivery', async () => {
+    const redis = redisRenewing((c) => [String(c.at(-1))]);
+    let finish!: () => void;
+    const stuck = () => new Promise<void>((resolve) => (finish = resolve));
+    const { p, counters } = processor({ e: stuck }, redis, { handlerTimeoutMs: 20 });
+    const entry = held();
+    await p.process(entry, 'e', {}, fields);
+    expect(entry.lost).toBe(true);
+    expect(redis.sent).toEqual([]);
+    expect(counters.timedOut).toBe(1);
+    expect(p.stuck).toBe(1);
+    expect(p.running).toBe(0);
+    finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(p.stuck).toBe(0);
+    expect(redis.sent).toEqual([]); // the late success acknowledges nothing
+
+    await p.process(held(3), 'e', {}, fields);
+    expect(redis.names()).toEqual(['XADD', 'XACK']);
+    expect(counters.deadLetteredByReason.timeout).toBe(1);
+    finish();
+  });
+
+  it('excuses an entry waiting for a retry from the read gate', async () => {
+    const redis = redisRenewing((c) => [String(c.at(-1))]);
+    const runtime = fakeRuntime({ retryDelayMs: 30, maxDeliveries: 3, concurrency: 1 }, redis);
+    const counters = createCounters();
+    const acks = new Acknowledger(runtime, new ConsumerGroups(runtime, ['s']), counters);
+    const gate = new CapacityGate(1);
+    let calls = 0;
+    const host = fakeHost({
+      e: () => {
+        if (++calls === 1) throw new Error('flaky');
+      },
+    });
+    const p = new EntryProcessor(
+      runtime,
+      host,
+      acks,
+      new DeadLetterer(runtime, counters),
+      counters,
+      gate,
+    );
+    gate.increment(); // the dispatcher holds the entry
+    const done = p.process(held(), 'e', {}, fields);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(gate.free).toBe(1); // waiting for its retry: room to read others
+    await done;
+    expect(gate.free).toBe(0);
+    expect(counters.processed).toBe(1);
   });
 
   it('retries a failing handler in place, recording each delivery in Redis', async () => {
@@ -134,7 +209,7 @@ describe('EntryProcessor', () => {
     const { p, counters } = processor({ e: () => undefined }, redis);
     p.abandon();
     await p.process(held(), 'e', {}, fields);
-    await p.deadLetter(held(), fields, 'late');
+    await p.deadLetter(held(), fields, 'late', 'failed');
     expect(counters.processed).toBe(1);
     expect(redis.sent).toEqual([]);
   });

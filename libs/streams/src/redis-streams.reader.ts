@@ -36,8 +36,12 @@ export class StreamReader {
 
   /** Drops the connection (aborting the BLOCK) and waits for the loop to end. */
   async stop(): Promise<void> {
+    const connected = this.client.status === 'ready';
     this.client.disconnect();
-    await this.loop;
+    // While reconnecting, the loop's read waits in ioredis's offline queue, which disconnect()
+    // leaves as it is once the reconnect is cancelled: never answered, never failed. Nothing it
+    // could still do needs waiting for (entries it read are the dispatcher's to drain).
+    if (connected) await this.loop;
   }
 
   private async run(): Promise<void> {

@@ -51,19 +51,30 @@ export class KeyedSerializer {
   }
 }
 
-/** Resolves waiters once a counter drops below a limit (or when woken on shutdown). */
+/**
+ * Resolves waiters once a counter drops below a limit (or when woken on shutdown). Up to `limit`
+ * of the counted items may be excused (entries waiting for an in-place retry): they stay counted
+ * in `value` but leave room, so a few failing entries cannot stop everyone else.
+ */
 export class CapacityGate {
   private count = 0;
+  private excused = 0;
   private waiters: Array<() => void> = [];
 
   constructor(readonly limit: number) {}
 
+  /** Items counted, excused ones included. */
   get value(): number {
     return this.count;
   }
 
   get free(): number {
-    return Math.max(this.limit - this.count, 0);
+    return Math.max(this.limit - this.charged, 0);
+  }
+
+  /** What counts against the limit. */
+  private get charged(): number {
+    return this.count - Math.min(this.excused, this.limit);
   }
 
   increment(): void {
@@ -72,12 +83,22 @@ export class CapacityGate {
 
   decrement(): void {
     this.count--;
-    if (this.count < this.limit) this.wakeAll();
+    if (this.charged < this.limit) this.wakeAll();
+  }
+
+  /** One counted item stops counting against the limit (until `unexcuse()`). */
+  excuse(): void {
+    this.excused++;
+    if (this.charged < this.limit) this.wakeAll();
+  }
+
+  unexcuse(): void {
+    this.excused--;
   }
 
   /** Resolves when the counter is below the limit. */
   waitForRoom(): Promise<void> {
-    if (this.count < this.limit) return Promise.resolve();
+    if (this.charged < this.limit) return Promise.resolve();
     return new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 

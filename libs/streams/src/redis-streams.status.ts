@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
+import { LogThrottle } from '@app/config';
 import { RedisStreamsStatus } from './redis-streams.events';
 
 export type MemberState = 'connecting' | 'ready' | 'reconnecting' | 'end';
@@ -13,6 +14,8 @@ export type MemberState = 'connecting' | 'ready' | 'reconnecting' | 'end';
 export class StatusBoard {
   private readonly states = new Map<string, MemberState>();
   private last: RedisStreamsStatus | undefined;
+  /** While Redis is down every attempt fails: one line per 10 s per member, with a count. */
+  private readonly throttle = new LogThrottle();
 
   constructor(
     private readonly emit: (status: RedisStreamsStatus) => void,
@@ -38,15 +41,23 @@ export class StatusBoard {
     let wasConnected = false;
     this.set(member, 'connecting');
     client.on('error', (err: Error) => {
-      if (!this.isClosed()) logger.error(`Redis (${member}): ${err.message}`);
+      if (this.isClosed()) return;
+      const line = this.throttle.line(`${member} error`, `Redis (${member}): ${err.message}`);
+      if (line) logger.error(line);
     });
     client.on('reconnecting', () => {
       if (this.isClosed()) return;
-      if (wasConnected) logger.log(`Reconnecting to Redis (${member})...`);
+      const line = this.throttle.line(
+        `${member} reconnecting`,
+        `Reconnecting to Redis (${member})...`,
+      );
+      if (wasConnected && line) logger.log(line);
       this.set(member, 'reconnecting');
     });
     client.on('ready', () => {
       wasConnected = true;
+      this.throttle.reset(`${member} error`);
+      this.throttle.reset(`${member} reconnecting`);
       logger.log(`Connected to Redis (${member}).`);
       this.set(member, 'ready');
     });

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Logger } from '@nestjs/common';
+import { settledWithin } from '@app/config';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import {
@@ -170,7 +171,13 @@ export class RedisStreamsServer
   /** Counters since creation, plus what is held and running now. */
   stats(): RedisStreamsStats {
     const inFlight = this.parts?.dispatcher.inFlight ?? 0;
-    return { ...this.counters, inFlight, running: this.parts?.processor.running ?? 0 };
+    return {
+      ...this.counters,
+      deadLetteredByReason: { ...this.counters.deadLetteredByReason },
+      inFlight,
+      running: this.parts?.processor.running ?? 0,
+      stuck: this.parts?.processor.stuck ?? 0,
+    };
   }
 
   /** Server features detected at start. */
@@ -288,6 +295,8 @@ export class RedisStreamsServer
       clients.forEach((c) => c.disconnect());
       throw err;
     }
+    // Before the first read: a consumer resuming behind the retention says so at once.
+    await parts.retention.check();
   }
 
   protected async shutdown(): Promise<void> {
@@ -297,8 +306,12 @@ export class RedisStreamsServer
     parts?.claimer.cancel();
     parts?.dispatcher.wakeAll();
     await Promise.all([this.streamReader?.stop(), ...this.slotReaders.map((r) => r.stop())]);
-    await parts?.claimer.idle();
-    if (parts && !(await parts.dispatcher.drain(this.config.shutdownTimeoutMs))) {
+    // One bound for both. A claim under way waits for Redis: not at all while Redis is away
+    // (its command would wait in the offline queue for ever), else within the bound.
+    const deadline = Date.now() + this.config.shutdownTimeoutMs;
+    if (this.commands?.status === 'ready')
+      await settledWithin(parts?.claimer.idle(), deadline - Date.now());
+    if (parts && !(await parts.dispatcher.drain(Math.max(0, deadline - Date.now())))) {
       parts.processor.abandon();
       this.logger.warn(
         `${parts.processor.running} handler(s) still running after ${this.config.shutdownTimeoutMs} ms; ` +

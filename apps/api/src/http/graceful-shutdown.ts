@@ -23,7 +23,10 @@ export class GracefulShutdown implements BeforeApplicationShutdown {
     private readonly adapterHost: HttpAdapterHost,
     @Inject(API_CONFIG) config: ApiConfig,
   ) {
-    this.drainTimeoutMs = Math.floor(config.shutdownTimeoutMs * DRAIN_SHARE);
+    // SHUTDOWN_DELAY_MS (ProcessLiveness) has already been spent when this runs.
+    this.drainTimeoutMs = Math.floor(
+      (config.shutdownTimeoutMs - config.shutdownDelayMs) * DRAIN_SHARE,
+    );
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {

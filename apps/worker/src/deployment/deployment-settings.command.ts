@@ -10,13 +10,14 @@
  * ones already running keep their values until they are restarted with the new configuration.
  */
 import { Cluster, Redis } from 'ioredis';
-import { ConfigError, sessionOptionsFromEnv } from '@app/config';
+import { ConfigError, LogThrottle, sessionOptionsFromEnv } from '@app/config';
 import {
   deploymentSettingsOf,
   FIXED_DEPLOYMENT_SETTINGS,
   resolveSessionOptions,
   SessionStore,
 } from '@app/session';
+import { commandLogger, stopOnSignals } from '../command-line';
 import { loadWorkerConfig } from '../worker.config';
 
 async function main(): Promise<number> {
@@ -25,6 +26,14 @@ async function main(): Promise<number> {
   const client = config.redisClusterNodes
     ? new Cluster(config.redisClusterNodes)
     : new Redis(config.redisUrl);
+  const root = commandLogger(config);
+  // Every reconnect attempt fails while Redis is away: one line per 10 s, with a count.
+  const throttle = new LogThrottle();
+  client.on('error', (error: Error) => {
+    const line = throttle.line('error', `Redis: ${error.message}`);
+    if (line) root.warn(line);
+  });
+  stopOnSignals('deployment:settings', config, root, async () => client.disconnect());
   try {
     const options = resolveSessionOptions({
       ...sessionOptionsFromEnv(config),

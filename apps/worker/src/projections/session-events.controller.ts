@@ -1,7 +1,8 @@
 import { Controller, UseFilters } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { parseSessionEvent } from '@app/session';
+import { parseSessionEvent, UnsupportedEventError } from '@app/session';
 import type { RedisStreamsContext } from '@app/streams';
+import { entryIdTime, RedisClock } from '../health/redis-clock';
 import { WorkerMetrics } from '../health/worker-metrics';
 import { ProjectionErrorFilter } from './projection-error.filter';
 import { SessionProjections } from './session-projections';
@@ -9,7 +10,9 @@ import { SessionProjections } from './session-projections';
 /**
  * Applies the session lifecycle events to the projections. Every handler is idempotent (the
  * transport delivers at least once) and events of one user arrive in order (ordering key).
- * A malformed or unknown-version event throws: it is retried, then dead-lettered.
+ * An event this release cannot read (malformed, an unknown version) is dead-lettered at once
+ * (ProjectionErrorFilter marks it permanent), as is an unknown event type (no handler): both wait
+ * there for a release that reads them (`worker:dead-letters replay`). Other errors are retried.
  */
 @Controller()
 @UseFilters(ProjectionErrorFilter)
@@ -17,6 +20,7 @@ export class SessionEventsController {
   constructor(
     private readonly projections: SessionProjections,
     private readonly metrics: WorkerMetrics,
+    private readonly clock: RedisClock,
   ) {}
 
   @EventPattern('session.created')
@@ -53,11 +57,12 @@ export class SessionEventsController {
   private async apply(data: unknown, context: RedisStreamsContext): Promise<void> {
     const event = parseSessionEvent(data, { pattern: context.getPattern(), id: context.getId() });
     if (event.type !== context.getPattern()) {
-      throw new Error(
+      throw new UnsupportedEventError(
         `Event type ${event.type} does not match its pattern ${context.getPattern()}`,
       );
     }
     await this.projections.apply(event);
-    this.metrics.applied(event);
+    const entryTime = entryIdTime(context.getId());
+    this.metrics.applied(event, context.getPartition(), entryTime, this.clock.now());
   }
 }

@@ -12,11 +12,11 @@
  * Configuration comes from the same environment variables as the worker, read by the same code.
  */
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import { Module } from '@nestjs/common';
 import { ConfigError, sessionOptionsFromEnv } from '@app/config';
 import { DeploymentMismatchError, SessionModule, SessionStore } from '@app/session';
 import { SessionLimitService } from '../projections/session-limit.service';
+import { createCommandContext } from '../command-line';
 import { loadWorkerConfig, WORKER_CONFIG, type WorkerConfig } from '../worker.config';
 import { checkProjections } from './projection-check';
 import { progressBar } from './progress-bar';
@@ -44,9 +44,8 @@ function waitSeconds(): number {
 
 async function main(): Promise<number> {
   const check = process.argv.includes('--check');
-  const app = await NestFactory.createApplicationContext(rebuildModule(loadWorkerConfig()), {
-    logger: ['warn', 'error'],
-  });
+  const config = loadWorkerConfig();
+  const app = await createCommandContext('worker:rebuild', rebuildModule(config), config);
   try {
     const store = app.get(SessionStore);
     if (!check) {

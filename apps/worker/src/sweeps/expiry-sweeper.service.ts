@@ -7,12 +7,17 @@ import {
 } from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
 import { Cluster, Redis } from 'ioredis';
+import { LogThrottle, settledWithin } from '@app/config';
 import { SessionIndex, type SweepOutcome } from '@app/session';
 import { WorkerMetrics } from '../health/worker-metrics';
 import { WORKER_CONFIG, type WorkerConfig } from '../worker.config';
 
 export const SWEEP_QUEUE = 'expiry-sweep';
 export const SWEEP_SCHEDULER_ID = 'expiry-sweep';
+/** How long closing BullMQ may take at shutdown (its share of WORKER_SHUTDOWN_TIMEOUT_MS). */
+const SWEEPER_CLOSE_MS = 1000;
+/** How long the start-up waits for the sweep schedule before going on without it. */
+const SCHEDULE_WAIT_MS = 3000;
 
 export interface SweepReport extends Record<SweepOutcome, number> {
   /** Revoke-all epochs dropped because no session they cover can still be alive. */
@@ -33,7 +38,8 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   private queue?: Queue;
   private worker?: Worker;
   private readonly connections: (Redis | Cluster)[] = [];
-  private readonly lastWarnings = new Map<string, { at: number; suppressed: number }>();
+  /** BullMQ retries its blocking fetch at once: while Redis refuses it, one line per 10 s. */
+  private readonly throttle = new LogThrottle();
   private retryTimer?: NodeJS.Timeout;
   private closed = false;
 
@@ -66,10 +72,15 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
       prefix: this.prefix,
       concurrency: 1,
     });
-    this.worker.on('failed', (_job, error) => this.logger.warn(`Sweep failed: ${error.message}`));
+    this.worker.on('failed', (_job, error) => {
+      this.metrics.sweepFailed();
+      this.logger.warn(`Sweep failed: ${error.message}`);
+    });
     // BullMQ retries its blocking fetch at once: while Redis refuses it, one line per 10 s.
     this.worker.on('error', (error) => this.warnThrottled('worker', error.message));
-    await this.schedule();
+    // Normally done before the worker starts consuming; while Redis is away BullMQ's commands
+    // wait for it, so the start-up goes on and this completes in the background.
+    await settledWithin(this.schedule(), SCHEDULE_WAIT_MS);
   }
 
   /**
@@ -108,22 +119,23 @@ export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
-    await this.worker?.close();
-    await this.queue?.close();
+    // BullMQ's close waits for Redis, for ever while Redis is away. A sweep cut short is run
+    // again (stalled job), and sweeps are idempotent.
+    const closing = (async () => {
+      await this.worker?.close();
+      await this.queue?.close();
+    })();
+    if (!(await settledWithin(closing, SWEEPER_CLOSE_MS)))
+      this.logger.warn(
+        `Sweeps not closed within ${SWEEPER_CLOSE_MS} ms: dropping their connections`,
+      );
     for (const redis of this.connections) redis.disconnect();
   }
 
-  /** A BullMQ error, logged at most once per 10 s per source, with how many were held back. */
+  /** A BullMQ error, logged at most once per 10 s per source, with how many there were. */
   private warnThrottled(source: 'queue' | 'worker', message: string): void {
-    const now = Date.now();
-    const last = this.lastWarnings.get(source);
-    if (last && now - last.at < 10_000) {
-      last.suppressed++;
-      return;
-    }
-    const held = last?.suppressed ? ` (${last.suppressed} more since the last report)` : '';
-    this.lastWarnings.set(source, { at: now, suppressed: 0 });
-    this.logger.warn(`Sweep ${source}: ${message}${held}`);
+    const line = this.throttle.line(source, `Sweep ${source}: ${message}`);
+    if (line) this.logger.warn(line);
   }
 
   /** One sweep over every partition; safe to run twice or concurrently with itself. */

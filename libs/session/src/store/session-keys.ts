@@ -83,6 +83,20 @@ export class SessionKeys {
     return `${this.prefix}:{p*}:user-sessions:*`;
   }
 
+  /** SCAN patterns of one partition's sessions and user indexes (a retention-gap repair). */
+  partitionPatterns(partition: number): { sessions: string; userSessions: string } {
+    return {
+      sessions: `${this.tag(partition)}:session:*`,
+      userSessions: `${this.tag(partition)}:user-sessions:*`,
+    };
+  }
+
+  /** The session id of a key `partitionPatterns().sessions` matched, or null. */
+  sessionIdOfKey(key: string, partition: number): string | null {
+    const prefix = `${this.tag(partition)}:session:`;
+    return key.startsWith(prefix) ? key.slice(prefix.length) : null;
+  }
+
   /** The user id of a key `userSessionsPattern()` matched, or null when it is not one of ours. */
   userOfSessionsKey(key: string): string | null {
     const marker = ':user-sessions:';

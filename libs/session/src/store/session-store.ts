@@ -189,6 +189,11 @@ export class SessionStore {
     this.refusal = error;
   }
 
+  /** Why script calls are refused now (settings unverified or differing), or undefined. */
+  get refusedBecause(): Error | undefined {
+    return this.refusal;
+  }
+
   /** Resolves when Redis answers PING (health checks). */
   async ping(): Promise<void> {
     await this.redis.ping();
@@ -745,6 +750,33 @@ export class SessionStore {
       ),
     );
     return status as 'stored' | 'changing' | 'dropped' | 'due';
+  }
+
+  /**
+   * Every session stored in a partition with its user (SCAN, then the owners pipelined: the
+   * keys share the partition's slot). What a retention-gap repair indexes.
+   */
+  async storedSessions(partition: number): Promise<{ sessionId: string; userId: string }[]> {
+    const keys = await this.scanKeys(this.keys.partitionPatterns(partition).sessions);
+    const found: { sessionId: string; userId: string }[] = [];
+    for (let i = 0; i < keys.length; i += 500) {
+      const batch = keys.slice(i, i + 500);
+      const pipeline = this.redis.pipeline();
+      batch.forEach((key) => pipeline.hget(key, F.userId));
+      const replies = await guardStoreCall(async () => (await pipeline.exec()) ?? []);
+      batch.forEach((key, j) => {
+        const sessionId = this.keys.sessionIdOfKey(key, partition);
+        const userId = replies[j]?.[1];
+        if (sessionId !== null && typeof userId === 'string') found.push({ sessionId, userId });
+      });
+    }
+    return found;
+  }
+
+  /** The users of a partition that have a session index. */
+  async indexedUsers(partition: number): Promise<string[]> {
+    const keys = await this.scanKeys(this.keys.partitionPatterns(partition).userSessions);
+    return keys.map((key) => this.keys.userOfSessionsKey(key)).filter((u): u is string => !!u);
   }
 
   /** SCAN over every master (a cluster's keys are spread over them), or the one server. */
