@@ -10,6 +10,7 @@ FROM deps AS build
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs
+COPY scripts/embed-lua.js ./scripts/
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20.19.2-bookworm-slim AS runtime
