@@ -60,3 +60,12 @@ export {
   WS_CLOSE_UNAUTHORIZED,
   type WsClient,
 } from './websocket/socket-client';
+export {
+  type SessionEventConnection,
+  sessionEventConsumer,
+  type SessionEventConsumerConfig,
+  type SessionEventConsumerOptions,
+  type SessionEventGroupMode,
+  WORKER_EVENT_GROUP,
+} from './events/session-event-consumer';
+export { OnSessionEvent, type SessionEventContext } from './events/on-session-event.decorator';
