@@ -49,6 +49,7 @@ export {
   Roles,
   SkipCsrf,
 } from './session.decorators';
+export { CurrentPrincipal, PrincipalPipe, principalOf } from './principal';
 export { SessionGuard } from './session.guard';
 export { SessionModule, type SessionModuleAsyncOptions } from './session.module';
 export { SessionService } from './session.service';
