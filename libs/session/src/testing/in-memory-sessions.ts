@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EMPTY, type Observable } from 'rxjs';
+import { filter, type Observable, Subject, take } from 'rxjs';
 import type { ResolvedSessionOptions } from '../session-options';
 import { SESSION_OPTIONS } from '../session.constants';
 import type {
@@ -15,7 +15,7 @@ import { formatToken, newSecret, newSessionId, parseToken } from '../token';
 
 /**
  * FOR UNIT TESTS ONLY: the part of SessionService a guarded controller meets (create, verify,
- * revoke, update), kept in a Map of this process. No Redis, no event, no other instance, no
+ * update, revoke, revokeAllForUser, watch, revocations$), kept in a Map of this process. No Redis, no event, no other instance, no
  * data rules (sizes, forbidden keys, server-owned keys): what makes the library safe is not
  * here. `SessionTestingModule.withoutRedis()` provides it as SessionService, so the real
  * SessionGuard, `@Roles()`, `@CurrentUser()` and the cookie/CSRF checks run against it. Any
@@ -27,9 +27,27 @@ export class InMemorySessions {
 
   constructor(@Inject(SESSION_OPTIONS) private readonly options: ResolvedSessionOptions) {}
 
-  /** Never emits: no other instance can revoke a session held here. */
+  private readonly notices = new Subject<RevocationNotice>();
+
+  /** The revocations made through this object (there is no other instance). */
   get revocations$(): Observable<RevocationNotice> {
-    return EMPTY;
+    return this.notices.asObservable();
+  }
+
+  /** Emits once when the session is revoked (by id or by a revoke-all), then completes. */
+  watch(
+    session: Pick<Session, 'sessionId' | 'userId' | 'createdAt'>,
+  ): Observable<RevocationNotice> {
+    return this.notices.pipe(
+      filter((notice) =>
+        notice.kind === 'session'
+          ? notice.sessionId === session.sessionId
+          : notice.kind === 'user' &&
+            notice.userId === session.userId &&
+            session.createdAt <= notice.revokedBefore,
+      ),
+      take(1),
+    );
   }
 
   async create(
@@ -108,13 +126,16 @@ export class InMemorySessions {
 
   async revoke(
     sessionId: string,
-    _reason: RevocationReason = 'revoked',
+    reason: RevocationReason = 'revoked',
     options: { userId?: string } = {},
   ): Promise<boolean> {
     const held = this.sessions.get(sessionId);
     if (!held || (options.userId !== undefined && held.session.userId !== options.userId))
       return false;
-    return this.sessions.delete(sessionId);
+    this.sessions.delete(sessionId);
+    const { userId } = held.session;
+    this.notices.next({ kind: 'session', sessionId, userId, reason, at: Date.now() });
+    return true;
   }
 
   async revokeAllForUser(userId: string): Promise<number> {
@@ -122,6 +143,8 @@ export class InMemorySessions {
     for (const [sessionId, held] of this.sessions) {
       if (held.session.userId === userId) count += Number(this.sessions.delete(sessionId));
     }
+    const now = Date.now();
+    this.notices.next({ kind: 'user', userId, revokedBefore: now, at: now });
     return count;
   }
 

@@ -34,7 +34,19 @@ describe('SessionTestingModule.withoutRedis()', () => {
     });
     expect(await sessions.verify('nonsense')).toEqual({ valid: false, reason: 'malformed' });
     expect(await sessions.revoke(created.sessionId, 'logout', { userId: 'bob' })).toBe(false);
+    const session = (await sessions.validate(created.token))!;
+    const notices: unknown[] = [];
+    sessions.watch(session).subscribe((notice) => notices.push(notice));
     expect(await sessions.revoke(created.sessionId, 'logout')).toBe(true);
+    expect(notices).toEqual([
+      {
+        kind: 'session',
+        sessionId: created.sessionId,
+        userId: 'ada',
+        reason: 'logout',
+        at: expect.any(Number),
+      },
+    ]);
     expect(await sessions.verify(created.token)).toEqual({ valid: false, reason: 'unknown' });
     await moduleRef.close();
   });
