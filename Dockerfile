@@ -10,6 +10,9 @@ FROM deps AS build
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs
+# What npm run build runs: scripts/build.js (embed-lua.js, then nest build, then the fingerprint).
+COPY scripts/build.js scripts/embed-lua.js ./scripts/
+COPY scripts/start/build.js ./scripts/start/
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20.19.2-bookworm-slim AS runtime

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run build`: builds apps/api and apps/worker with the Nest CLI, then records a fingerprint
+ * `npm run build`: embeds the Lua scripts (scripts/embed-lua.js), builds apps/api and apps/worker
+ * with the Nest CLI, then records a fingerprint
  * of the build's inputs beside the output, so `npm start` and the test harness know whether
  * `dist/` is current (scripts/start/build.js) without rebuilding every time.
  */
@@ -13,6 +14,11 @@ const ROOT = join(__dirname, '..');
 const NEST = join(ROOT, 'node_modules', '.bin', 'nest');
 const APPS = ['api', 'worker'];
 
+const embed = spawnSync(process.execPath, [join(__dirname, 'embed-lua.js')], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
+if (embed.status !== 0) process.exit(embed.status ?? 1);
 // Taken before building: an input edited during the build makes the next check rebuild.
 const fingerprint = inputsFingerprint(ROOT);
 for (const app of APPS) {

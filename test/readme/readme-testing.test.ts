@@ -2,29 +2,35 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * The README's testing example is a jest spec: pasted as is into a file of this monorepo and
- * loaded here while jest collects this file, its describe/it blocks run as tests of their own.
+ * The README's testing examples (an e2e test on a real Redis, a unit test without Redis) are jest
+ * specs: each pasted as is into a file of this monorepo and loaded here while jest collects this
+ * file, so their describe/it blocks run as tests of their own.
  */
 const ROOT = join(__dirname, '..', '..');
-const GENERATED = join(__dirname, 'generated-readme-testing.ts');
 
-function readmeTestingExample(): string {
+function readmeTestingExamples(): string[] {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('### Testing your app'));
-  const match = /```ts\n([\s\S]*?)```/.exec(section);
-  if (!match) throw new Error('No ```ts block in the README testing section');
-  return match[1];
+  const start = readme.indexOf('### Testing your app');
+  const section = readme.slice(start, readme.indexOf('\n## ', start));
+  return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]);
 }
 
-const source = readmeTestingExample();
-writeFileSync(GENERATED, source);
-try {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require(GENERATED);
-} finally {
-  rmSync(GENERATED, { force: true });
-}
+const sources = readmeTestingExamples();
+sources.forEach((source, index) => {
+  const generated = join(__dirname, `generated-readme-testing-${index}.ts`);
+  writeFileSync(generated, source);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(generated);
+  } finally {
+    rmSync(generated, { force: true });
+  }
+});
 
-it('the README testing example declares its tests', () => {
-  expect(source).toMatch(/describe\('ReportsController'/);
+it('the README testing examples declare their tests: e2e on Redis, unit without', () => {
+  expect(sources).toHaveLength(2);
+  expect(sources[0]).toMatch(/describe\('ReportsController'/);
+  expect(sources[0]).toContain('SessionTestingModule.forRoot()');
+  expect(sources[1]).toMatch(/describe\('OrdersController \(unit, no Redis\)'/);
+  expect(sources[1]).toContain('SessionTestingModule.withoutRedis()');
 });

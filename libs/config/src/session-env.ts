@@ -1,5 +1,5 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis';
-import { type ConfigVariable, ConfigError, type EnvReader } from './env-reader';
+import { type ConfigVariable, ConfigError, type Env, EnvReader } from './env-reader';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -64,7 +64,14 @@ export interface SessionEnvConfig {
 const PREFIX = /^[A-Za-z0-9_.-]{1,64}$/;
 const ONE_YEAR = 31_536_000;
 
-export function readSessionEnv(reader: EnvReader): SessionEnvConfig {
+/**
+ * The shared variables, validated (a ConfigError names the first bad one). Give an app's own
+ * EnvReader (which declares its other variables too), or an environment: `readSessionEnv()`
+ * reads process.env.
+ */
+export function readSessionEnv(source: EnvReader | Env = process.env): SessionEnvConfig {
+  const reader =
+    source instanceof EnvReader ? source : new EnvReader(source, SESSION_ENV_VARIABLES);
   const idleTtlSeconds = reader.integer('SESSION_IDLE_TTL_SECONDS', 1, ONE_YEAR);
   const absoluteTtlSeconds = reader.integer('SESSION_ABSOLUTE_TTL_SECONDS', 1, ONE_YEAR);
   if (absoluteTtlSeconds < idleTtlSeconds) {

@@ -55,6 +55,7 @@ export {
   Roles,
   SkipCsrf,
 } from './session.decorators';
+export { CurrentPrincipal, PrincipalPipe, principalOf } from './principal';
 export { SessionGuard } from './session.guard';
 export { HEALTH_PING_TIMEOUT_MS, SessionHealth, type SessionReadiness } from './session-health';
 export { SessionModule, type SessionModuleAsyncOptions } from './session.module';
@@ -77,3 +78,12 @@ export {
 } from './stores/middleware-store-options';
 export { type EventSourcedExpressStore, expressSessionStore } from './stores/express-session-store';
 export { FastifySessionStore } from './stores/fastify-session-store';
+export {
+  type SessionEventConnection,
+  sessionEventConsumer,
+  type SessionEventConsumerConfig,
+  type SessionEventConsumerOptions,
+  type SessionEventGroupMode,
+  WORKER_EVENT_GROUP,
+} from './events/session-event-consumer';
+export { OnSessionEvent, type SessionEventContext } from './events/on-session-event.decorator';

@@ -74,6 +74,12 @@ export interface SessionModuleOptions {
   csrf?: { enabled?: boolean; headerName?: string };
   /** Roles of a session, for `@Roles()`. Default: `session.data.roles` when it is a string array. */
   resolveRoles?: (session: Session) => readonly string[];
+  /**
+   * The principal (your user object) of a session, for `@CurrentPrincipal()`: called at most once
+   * per request, and only by a handler that asks for it. Null or undefined → 401. To use a
+   * service, build the options with `forRootAsync({ inject: [UsersService], useFactory })`.
+   */
+  resolvePrincipal?: (session: Session) => unknown;
   /** The in-memory (L1) cache of validated sessions on this instance. */
   cache?: SessionCacheConfig;
   /** Health checks of the pub/sub connection that keeps the cache honest. */
@@ -115,6 +121,7 @@ export interface ResolvedSessionOptions {
   headerName: string;
   csrf: { enabled: boolean; headerName: string };
   resolveRoles: (session: Session) => readonly string[];
+  resolvePrincipal: ((session: Session) => unknown) | undefined;
   cache: Required<SessionCacheConfig>;
   invalidations: { pingIntervalMs: number; pingTimeoutMs: number };
 }
@@ -282,6 +289,9 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
     );
   }
   const resolvedCookie = resolveCookie(cookie, secure, sameSite);
+  if (options.resolvePrincipal !== undefined && typeof options.resolvePrincipal !== 'function') {
+    throw new SessionConfigError('resolvePrincipal', 'must be a function');
+  }
   if (options.resolveRoles !== undefined && typeof options.resolveRoles !== 'function') {
     throw new SessionConfigError('resolveRoles', 'must be a function');
   }
@@ -320,6 +330,7 @@ export function resolveSessionOptions(options: SessionModuleOptions): ResolvedSe
       headerName: lowerCaseHeader('csrf.headerName', options.csrf?.headerName, 'x-csrf-token'),
     },
     resolveRoles: options.resolveRoles ?? defaultRoles,
+    resolvePrincipal: options.resolvePrincipal,
     cache: {
       enabled: boolean('cache.enabled', options.cache?.enabled, true),
       maxEntries: integer('cache.maxEntries', options.cache?.maxEntries ?? 10_000, 1, 10_000_000),

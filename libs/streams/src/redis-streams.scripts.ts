@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import { isRedisError } from './redis-streams.parser';
+import { EMBEDDED_LUA } from './scripts/embedded-scripts.generated';
 
 /**
  * The transport's Lua scripts, one file each in ./scripts named `<name>-<numberOfKeys>.lua`
- * (as libs/session's and BullMQ's). Read on first use, so a process that only produces (the
- * client) never needs the files; the apps copy them next to the compiled code (nest-cli.json
- * `assets`).
+ * (as libs/session's and BullMQ's), embedded at build time (scripts/embed-lua.js) so no app
+ * copies them. SCRIPTS_DIR is the source directory, for specs.
  */
 export const SCRIPTS_DIR = join(__dirname, 'scripts');
 
@@ -26,7 +25,8 @@ export function loadScript(file: string): StreamsScript {
   if (!script) {
     const match = /^(\w+)-(\d+)\.lua$/.exec(file);
     if (!match) throw new Error(`RedisStreams: bad script file name "${file}"`);
-    const lua = readFileSync(join(SCRIPTS_DIR, file), 'utf8');
+    const lua = EMBEDDED_LUA[file];
+    if (lua === undefined) throw new Error(`RedisStreams: script ${file} is not embedded`);
     script = {
       name: match[1],
       numberOfKeys: Number(match[2]),

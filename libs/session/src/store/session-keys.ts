@@ -17,7 +17,7 @@ const TAGGED_KINDS: [RegExp, SessionKeyKind][] = [
   [/^user-sessions:/, 'user-sessions'],
   [/^expiry$/, 'expiry-index'],
   [/^events$/, 'events'],
-  [/^events:dead$/, 'dead-letters'],
+  [/^events:dead(:[A-Za-z0-9_.-]+)?$/, 'dead-letters'],
 ];
 const UNTAGGED_KINDS: [RegExp, SessionKeyKind][] = [
   [/^deployment$/, 'deployment'],
@@ -123,6 +123,14 @@ export class SessionKeys {
   /** Where the worker moves the entries of a stream it gave up on. */
   deadLetters(stream: string): string {
     return `${stream}:dead`;
+  }
+
+  /**
+   * Where an app's event consumer group (sessionEventConsumer) moves the entries it gave up on:
+   * one stream per group, apart from the worker's, in the slot of its source stream.
+   */
+  consumerDeadLetters(stream: string, group: string): string {
+    return `${stream}:dead:${group}`;
   }
 
   /**

@@ -1,14 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
+import { EMBEDDED_LUA } from '../scripts/embedded-scripts.generated';
 import { eventSchemaLua } from '../session-events';
 
 /**
- * Loads the Lua scripts in ./scripts (BullMQ style: `<name>-<numberOfKeys>.lua`, shared fragments
+ * Loads the Lua scripts of ./scripts (BullMQ style: `<name>-<numberOfKeys>.lua`, shared fragments
  * in ./scripts/includes pulled in by `--- @include "includes/<name>"`) and registers each with
  * ioredis `defineCommand`, which runs it by EVALSHA and falls back to EVAL after a script flush.
+ * The files are embedded at build time (scripts/embed-lua.js), so no app copies them.
  */
-const SCRIPTS_DIR = join(__dirname, '..', 'scripts');
 const INCLUDE = /^--- @include "([\w/]+)"\s*$/gm;
 
 /** Includes generated from TypeScript, so a fact stated there is not restated in Lua. */
@@ -29,20 +28,26 @@ function expandIncludes(source: string, seen: Set<string>): string {
     seen.add(include);
     const generated = GENERATED_INCLUDES[include];
     if (generated) return generated();
-    return expandIncludes(readFileSync(join(SCRIPTS_DIR, `${include}.lua`), 'utf8'), seen);
+    return expandIncludes(embeddedFile(`${include}.lua`), seen);
   });
+}
+
+function embeddedFile(file: string): string {
+  const lua = EMBEDDED_LUA[file];
+  if (lua === undefined) throw new Error(`Lua file scripts/${file} is not embedded`);
+  return lua;
 }
 
 let cache: ScriptSource[] | undefined;
 
 export function loadScriptSources(): ScriptSource[] {
-  cache ??= readdirSync(SCRIPTS_DIR)
+  cache ??= Object.keys(EMBEDDED_LUA)
     .map((file) => FILE_NAME.exec(file))
     .filter((match): match is RegExpExecArray => match !== null)
     .map(([file, name, keys]) => ({
       name,
       numberOfKeys: Number(keys),
-      lua: expandIncludes(readFileSync(join(SCRIPTS_DIR, file), 'utf8'), new Set()),
+      lua: expandIncludes(embeddedFile(file), new Set()),
     }));
   return cache;
 }
@@ -83,7 +88,7 @@ export function defineSessionScripts(client: Redis | Cluster): SessionScripts {
   }
   const bound = (name: keyof SessionScripts): ScriptCommand => {
     const command = commands[name];
-    if (!command) throw new Error(`Lua script ${name} is missing from ${SCRIPTS_DIR}`);
+    if (!command) throw new Error(`Lua script ${name} is missing from libs/session/src/scripts`);
     return command.bind(client);
   };
   return {

@@ -5,6 +5,7 @@
 export { authenticateAs, type TestSession } from './authenticated';
 export { deleteKeysWithPrefix } from './delete-keys';
 export { freePort } from './free-port';
+export { InMemorySessions } from './in-memory-sessions';
 export { RedisServerProcess, type RedisServerStartOptions } from './redis-server-process';
 export {
   SESSION_TESTING_TARGET,

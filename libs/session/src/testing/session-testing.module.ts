@@ -7,9 +7,15 @@ import {
 } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { SessionCookies } from '../session-cookies';
 import { SessionModule } from '../session.module';
-import type { SessionModuleOptions } from '../session-options';
+import { resolveSessionOptions, type SessionModuleOptions } from '../session-options';
+import { SESSION_OPTIONS } from '../session.constants';
+import { SessionGuard } from '../session.guard';
+import { SessionService } from '../session.service';
+import { SessionSockets } from '../websocket/session-sockets';
 import { deleteKeysWithPrefix } from './delete-keys';
+import { InMemorySessions } from './in-memory-sessions';
 import { provideTestRedis } from './test-redis-provider';
 
 export interface SessionTestingOptions extends Partial<Omit<SessionModuleOptions, 'redis'>> {
@@ -103,4 +109,65 @@ export class SessionTestingModule {
       exports: [target],
     };
   }
+
+  /**
+   * FOR UNIT TESTS ONLY: no Redis at all. The real SessionGuard, SessionCookies and decorators
+   * over InMemorySessions (provided as SessionService, and injectable as itself): sessions live
+   * in a Map of the test process, with none of the library's data rules, events or cross-instance
+   * revocation. SessionService methods it lacks throw, naming `forRoot()`; gateways are refused.
+   */
+  static withoutRedis(options: Partial<Omit<SessionModuleOptions, 'redis'>> = {}): DynamicModule {
+    const resolved = resolveSessionOptions({
+      ...options,
+      cookie: { secure: false, ...options.cookie },
+      redis: { url: 'redis://in-memory.invalid' },
+    });
+    return {
+      module: SessionTestingModule,
+      global: true,
+      providers: [
+        { provide: SESSION_OPTIONS, useValue: resolved },
+        InMemorySessions,
+        {
+          provide: SessionService,
+          useFactory: (sessions: InMemorySessions) => asSessionService(sessions),
+          inject: [InMemorySessions],
+        },
+        { provide: SessionSockets, useValue: noSockets },
+        SessionCookies,
+        SessionGuard,
+      ],
+      exports: [
+        SESSION_OPTIONS,
+        InMemorySessions,
+        SessionService,
+        SessionSockets,
+        SessionCookies,
+        SessionGuard,
+      ],
+    };
+  }
 }
+
+/** The in-memory sessions under SessionService's name; its other methods throw, saying why. */
+function asSessionService(sessions: InMemorySessions): SessionService {
+  return new Proxy(sessions, {
+    get(target, property, receiver) {
+      if (property in target) return Reflect.get(target, property, receiver) as unknown;
+      if (typeof property === 'string' && property in SessionService.prototype) {
+        const unavailable = () => {
+          throw new Error(
+            `SessionService.${property} is not available in SessionTestingModule.withoutRedis(): ` +
+              'test this code with SessionTestingModule.forRoot() (a real Redis)',
+          );
+        };
+        const descriptor = Object.getOwnPropertyDescriptor(SessionService.prototype, property);
+        return descriptor?.get ? unavailable() : unavailable;
+      }
+      return undefined;
+    },
+  }) as unknown as SessionService;
+}
+
+/** Without Redis there is no handshake authentication: every gateway message is refused. */
+const noSockets: Pick<SessionSockets, 'verifyClient'> = { verifyClient: () => undefined };
