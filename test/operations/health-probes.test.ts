@@ -119,15 +119,20 @@ describe.each(['api', 'worker'] as const)('%s health probes', (app) => {
       const started = Date.now();
       const exited = proc.stop('SIGTERM', SHUTDOWN_TIMEOUT_MS + 5000);
       const answers: { atMs: number; ready: Probe | 'refused'; live: Probe | 'refused' }[] = [];
+      // A probe every 20 ms, each on its own: one held up by the frozen Redis (before the
+      // signal is handled) must not hide a short drain from the next ones.
+      const probes: Promise<void>[] = [];
       while (proc.alive) {
         const atMs = Date.now() - started;
-        const [ready, live] = await Promise.all([
-          probe(proc, '/health/ready'),
-          probe(proc, '/health/live'),
-        ]);
-        answers.push({ atMs, ready, live });
+        probes.push(
+          Promise.all([probe(proc, '/health/ready'), probe(proc, '/health/live')]).then(
+            ([ready, live]) => void answers.push({ atMs, ready, live }),
+          ),
+        );
         await sleep(20);
       }
+      await Promise.all(probes);
+      answers.sort((a, b) => a.atMs - b.atMs);
       await exited;
       // 200 or another 503 (the frozen Redis) until the signal is handled, then "shutting
       // down", then refused.
@@ -142,9 +147,11 @@ describe.each(['api', 'worker'] as const)('%s health probes', (app) => {
       const phases = answers.map((a) => phase(a.ready));
       const summary = runs(answers.map((a) => ({ atMs: a.atMs, value: phase(a.ready) })));
       console.log(`${app} after SIGTERM (exited in ${Date.now() - started} ms): ${summary}`);
-      // A request can beat the signal; once it says it is shutting down it never says
-      // anything else, and it does say so while it still answers.
-      expect(phases.join(' ')).toMatch(/^((ready|other) )*(stopping ?)+(refused ?)*$/);
+      // A request can beat the signal; it does say it is shutting down while it still answers,
+      // and no probe sent after that says anything else (refused once it stops listening).
+      const firstStopping = phases.indexOf('stopping');
+      expect(firstStopping).toBeGreaterThanOrEqual(0);
+      expect(phases.slice(firstStopping).filter((p) => p === 'ready' || p === 'other')).toEqual([]);
       for (const { ready, live } of answers.filter((a) => phase(a.ready) === 'stopping')) {
         expect(ready).toEqual({
           status: 503,
