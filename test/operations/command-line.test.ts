@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import Redis from 'ioredis';
+import { SessionKeys } from '@app/session';
+import { builtFile } from '../support/built-apps';
 import { waitUntil } from '../support/eventually';
 import { RedisServerProcess } from '../support/redis-server-process';
 import { uniquePrefix } from '../support/test-redis';
 
 jest.setTimeout(120_000);
 
-const ROOT = join(__dirname, '..', '..');
 const SHUTDOWN_TIMEOUT_MS = 3000;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/;
@@ -18,21 +19,13 @@ interface Run {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `npm run worker:rebuild -- --check`, from source, output kept apart. */
+/** `npm run worker:rebuild -- --check`, built, output kept apart. */
 function runCheck(env: Record<string, string>): Run {
   const child = spawn(
     process.execPath,
-    [
-      '-r',
-      'ts-node/register/transpile-only',
-      '-r',
-      'tsconfig-paths/register',
-      join(ROOT, 'apps/worker/src/rebuild/rebuild.ts'),
-      '--check',
-    ],
+    [builtFile('apps/worker/src/rebuild/rebuild.ts'), '--check'],
     {
-      cwd: ROOT,
-      env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -103,9 +96,22 @@ describe('worker:rebuild as a process', () => {
   });
 
   it('stops on SIGTERM within its shutdown timeout, with Redis frozen', async () => {
+    // An event no worker applies: the check waits for the worker to reach it (--wait-seconds,
+    // 30 s), so the tool is still at work when the signal comes, however fast the machine.
+    const prefix = uniquePrefix('cli-term');
+    const seed = new Redis(redis.url);
+    await seed.xadd(
+      new SessionKeys(prefix, 16).events(0),
+      '*',
+      'pattern',
+      'session.created',
+      'data',
+      '{}',
+    );
+    seed.disconnect();
     const run = runCheck({
       REDIS_URL: redis.url,
-      SESSION_PREFIX: uniquePrefix('cli-term'),
+      SESSION_PREFIX: prefix,
       LOG_LEVEL: 'info',
       WORKER_SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
     });
