@@ -1,3 +1,5 @@
+const { availableParallelism } = require('node:os');
+
 // Two projects: pure-logic unit tests beside the code, and integration tests in test/ that talk
 // to a real Redis provided by test/support/global-setup.ts.
 const swc = [
@@ -75,6 +77,10 @@ function globToRegExp(glob) {
 
 module.exports = {
   testTimeout: 30000,
+  // Most suites wait on Redis and on the processes they start far more than they compute: at
+  // least two files at once even on a 2-core machine (jest's default there is one). The slow
+  // suites (fault timing, process crashes) run one at a time (`npm run test:slow`).
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     {
