@@ -1,7 +1,8 @@
 const { availableParallelism } = require('node:os');
 
-// Two projects: pure-logic unit tests beside the code, and integration tests in test/ that talk
-// to a real Redis provided by test/support/global-setup.ts.
+// Projects: pure-logic unit tests beside the code; integration tests in test/ that talk to a real
+// Redis provided by test/support/global-setup.ts (again with the api on Fastify, and on a local
+// Redis Cluster); and the slow suites apart (see SLOW).
 const swc = [
   '@swc/jest',
   {
