@@ -9,7 +9,10 @@ async function countScriptCalls(
 ): Promise<number> {
   const calls: string[] = [];
   const monitor = await fx.redis.monitor();
-  monitor.on('monitor', (_time: string, args: string[]) => calls.push(args[0].toLowerCase()));
+  // This fixture's commands only (its keys carry its prefix): other suites share the server.
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (args.some((arg) => arg.startsWith(fx.prefix))) calls.push(args[0].toLowerCase());
+  });
   await action();
   await fx.redis.ping();
   await sleep(20);

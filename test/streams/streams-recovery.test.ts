@@ -100,6 +100,8 @@ describe('RedisStreamsServer recovery', () => {
     };
     const id = await xadd(suite.redis, stream, 't.e', { n: 1 });
     const started = Date.now();
+    // Handled first: before it is read, nothing is pending either.
+    await waitFor('handled', () => handled.length === 1);
     await waitFor(
       'acked',
       async () => (await pendingEntries(suite.redis, stream, 'g')).length === 0,

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { DeploymentMismatchError } from '../errors';
-import { guardStoreCall } from '../redis-errors';
+import { guardStoreCall, toStoreError } from '../redis-errors';
 import { decodeData } from '../session-data';
 import type { ResolvedSessionOptions } from '../session-options';
 import type { Session, SessionData } from '../session.types';
@@ -443,14 +443,15 @@ export class SessionStore {
     pipeline.hget(this.keys.revocationEpochs(partition), userId);
     for (const id of sessionIds) pipeline.hmget(this.keys.session(id, partition), ...ROW_FIELDS);
     const replies = await guardStoreCall(async () => (await pipeline.exec()) ?? []);
-    const [epochError, epoch] = replies[0] ?? [];
-    if (epochError) throw epochError;
+    // A pipeline reports each command's failure in its reply, not by throwing: mapped like a
+    // thrown one (a fail-over's CLUSTERDOWN is a 503), and a row that could not be read fails the
+    // whole answer rather than leaving the session out of the list.
+    const failure = replies.find(([error]) => error)?.[0];
+    if (failure) throw toStoreError(failure);
+    const epoch = replies[0]?.[1];
     return {
       revokedBefore: epoch === null || epoch === undefined ? null : Number(epoch),
-      rows: sessionIds.map((id, i) => {
-        const [error, values] = replies[i + 1] ?? [];
-        return error ? null : toRow(id, (values ?? []) as (string | null)[]);
-      }),
+      rows: sessionIds.map((id, i) => toRow(id, (replies[i + 1]?.[1] ?? []) as (string | null)[])),
     };
   }
 
@@ -764,6 +765,9 @@ export class SessionStore {
       const pipeline = this.redis.pipeline();
       batch.forEach((key) => pipeline.hget(key, F.userId));
       const replies = await guardStoreCall(async () => (await pipeline.exec()) ?? []);
+      // A repair that skipped an unreadable session would leave it unindexed: fail, and retry.
+      const failure = replies.find(([error]) => error)?.[0];
+      if (failure) throw toStoreError(failure);
       batch.forEach((key, j) => {
         const sessionId = this.keys.sessionIdOfKey(key, partition);
         const userId = replies[j]?.[1];
