@@ -32,7 +32,7 @@ const common = {
   testEnvironment: 'node',
 };
 
-// The slow suites: fault injection, crashes, hostile/fuzz/property loads, live rebuilds, whole
+// The slow suites: fault injection, worker crashes, hostile and fuzz loads, live rebuilds, whole
 // deployments (npm start from a clean clone, rolling upgrade, the shutdown matrix) and the bench
 // smoke. `npm test` (the fast default) leaves them out; `npm run test:slow` runs them; CI runs
 // both at once (.ci/run); `npx jest` runs everything.
@@ -46,8 +46,6 @@ const SLOW = [
   '<rootDir>/test/hostile/**/*.test.ts',
   '<rootDir>/test/multi-instance/revocation-faults.test.ts',
   '<rootDir>/test/operations/shutdown.test.ts',
-  '<rootDir>/test/property/**/*.test.ts',
-  '<rootDir>/test/streams/streams-crash.test.ts',
   '<rootDir>/test/upgrade/**/*.test.ts',
   '<rootDir>/test/worker/rebuild-live.test.ts',
   '<rootDir>/test/worker/worker-crash.test.ts',
