@@ -34,6 +34,7 @@ import {
 } from '../support/redis-cluster-admin';
 import { RedisClusterProcess } from '../support/redis-cluster-process';
 import { PhaseRecord, runActors, SessionActor, type TrackedSession } from './session-actors';
+import { sleep } from '../support/sleep';
 
 jest.setTimeout(240_000);
 
@@ -42,8 +43,6 @@ const PARTITIONS = 16;
 const USERS = 12;
 /** How long each phase's load runs around its cluster change. */
 const LOAD_MARGIN_MS = 800;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('session service while the cluster reshards and fails over (2 api + 1 worker processes)', () => {
   let cluster: RedisClusterProcess;

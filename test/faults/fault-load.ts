@@ -2,11 +2,12 @@
  * Helpers of the fault-injection suite: a small concurrent HTTP load against the api that records
  * every answer, and checks of the answers the api may give while Redis misbehaves.
  */
+import { sleep } from '../support/sleep';
+
+export { sleep };
 
 /** What the api may answer under a Redis fault: success, "not logged in", or "unavailable". */
 export const ALLOWED_STATUSES: ReadonlySet<number> = new Set([200, 201, 204, 401, 503]);
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface LoadOptions {
   baseUrl: string;

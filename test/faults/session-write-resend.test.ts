@@ -19,9 +19,9 @@ import {
 } from '@app/session';
 import { createSessionFixture, type SessionFixture } from '../session/session-fixture';
 import { RedisServerProcess } from '../support/redis-server-process';
+import { sleep } from '../support/sleep';
 
 jest.setTimeout(120_000);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('session writes while Redis restarts', () => {
   let dir: string;

@@ -18,13 +18,12 @@ import { createSessionFixture, type SessionFixture } from '../session/session-fi
 import { AppProcess } from '../support/app-process';
 import { testRedisUrl } from '../support/test-redis';
 import { groupBacklog } from '../worker/group-backlog';
+import { sleep } from '../support/sleep';
 
 jest.setTimeout(180_000);
 
 const VICTIM = 'faults-w1';
 const USERS = Array.from({ length: 150 }, (_, i) => `wf-user-${i}`);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Lifecycle traffic from the app side, with a model of which sessions must be alive at the end.

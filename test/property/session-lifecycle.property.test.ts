@@ -17,6 +17,7 @@ import {
 } from '@app/session';
 import { isForbiddenKey, normalizeDataKey } from '@app/session/forbidden-data';
 import { createSessionFixture, type SessionFixture } from '../session/session-fixture';
+import { sleep } from '../support/sleep';
 
 jest.setTimeout(120_000);
 
@@ -592,8 +593,6 @@ const ABSOLUTE_MS = 4000;
 const MARGIN_MS = 40;
 /** Sleep per run, so the property stays within its time budget. */
 const SLEEP_BUDGET_MS = 3500;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Expiry instant bounds: min(last access + idle, absolute). */
 function expiryBounds(session: ModelSession): [number, number] {
