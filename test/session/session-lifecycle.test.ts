@@ -121,7 +121,7 @@ describe.each([
     const [event] = (await readAllEvents(fx)).filter((e) => e.data.userId === userId);
     const stored = await fx.service.validate(created.token);
     expect(event.pattern).toBe('session.created');
-    // Compact (format 2), read back in the long form with the entry's time.
+    // Compact (format 2), read back in the long form, at its creation time.
     expect(parseSessionEvent(event.data)).toEqual({
       v: COMPACT_EVENT_VERSION,
       type: 'session.created',

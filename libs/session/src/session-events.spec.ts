@@ -123,11 +123,11 @@ describe('parseSessionEvent on compact (v2) events', () => {
   const entry = { pattern: 'session.created', id: '1700000000123-4' };
   const compact = { v: 2, s: '3-a', u: 'user "1"', c: 1700000000120, e: 3_600_000, a: 86_400_000 };
 
-  it('reads session.created in the long form, the type and time from its entry', () => {
+  it('reads session.created in the long form: the type from its entry, the time it was created', () => {
     expect(parseSessionEvent(compact, entry)).toEqual({
       v: COMPACT_EVENT_VERSION,
       type: 'session.created',
-      at: 1700000000123,
+      at: 1700000000120,
       sessionId: '3-a',
       userId: 'user "1"',
       createdAt: 1700000000120,

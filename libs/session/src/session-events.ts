@@ -109,13 +109,19 @@ function hasKind(value: unknown, kind: FieldKind): boolean {
   }
 }
 
-/** A compact event in the long form, with the type and time its entry carries. */
+/** A compact event in the long form, with the type its entry carries and the time it happened. */
 function upcastCompact(
   compact: Record<string, unknown>,
   entry: EventEntry,
 ): Record<string, unknown> {
   const type = entry.pattern as SessionEventType;
-  const at = Number(entry.id.slice(0, entry.id.indexOf('-')));
+  // A login happened at its creation time, which the event carries; other events at their
+  // entry's time (the same Redis clock, a moment later: the ms may have ticked, or the stream's
+  // last id been ahead).
+  const at =
+    type === 'session.created' && typeof compact.c === 'number'
+      ? compact.c
+      : Number(entry.id.slice(0, entry.id.indexOf('-')));
   const event: Record<string, unknown> = { v: COMPACT_EVENT_VERSION, type, at };
   const schema: Record<string, FieldKind> = Object.hasOwn(SESSION_EVENT_SCHEMA, type)
     ? { userId: 'string', ...SESSION_EVENT_SCHEMA[type] }
