@@ -67,7 +67,12 @@ describe('worker health reflects progress (real process)', () => {
     console.log(`stall: backlog when writes stopped ${JSON.stringify(backlog)}`);
     expect(backlog.pending + backlog.lag).toBeGreaterThan(0);
 
-    const stalled = await eventually(health, (h) => h.code === 503, { timeoutMs: 30_000 });
+    // A 503 may first come from the paused Redis (its PING times out): wait for the stall itself.
+    const stalled = await eventually(
+      health,
+      (h) => h.code === 503 && h.body.details.progress.status === 'stalled',
+      { timeoutMs: 30_000 },
+    );
     expect(stalled.body.status).toBe('error');
     expect(stalled.body.details.progress.status).toBe('stalled');
     expect(stalled.body.details.progress.secondsWithoutProgress).toBeGreaterThanOrEqual(2);
